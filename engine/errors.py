@@ -1,0 +1,22 @@
+"""Errors the engine raises: those a person caused (one-line messages) and those that are bugs."""
+
+
+class UserError(Exception):
+    """Something a person got wrong: the message is one line and says what to fix.
+
+    The command line prints it and exits with status 2; the app shows it inline.
+    Content and storage errors in the other packages derive from it too.
+    """
+
+
+class ProblemError(UserError):
+    """A call of a problem that cannot be solved: an unknown id, a bad or missing parameter."""
+
+    def __init__(self, param: str | None, message: str) -> None:
+        self.param = param
+        self.message = message
+        super().__init__(f"{param}: {message}" if param else message)
+
+
+class VerificationError(Exception):
+    """The engine's own answer disagrees with PyTorch/SymPy: a bug, reported loudly, never hidden."""

@@ -1,0 +1,71 @@
+"""Writing formulas: numbers and matrices as LaTeX in the subset every renderer understands.
+
+The subset, which `revise.render` must cover (a test renders every step of every problem):
+  letters, digits, operators `+ - = < > ( ) [ ] | , ; ! '`, `^{...}` and `_{...}` (or one char),
+  `\\frac{a}{b}`, `\\sqrt{x}`, `\\cdot`, `\\times`, `\\odot`, `\\otimes`, `\\circ`, `\\pm`, `\\mp`,
+  `\\le`, `\\ge`, `\\ne`, `\\approx`, `\\to`, `\\leftarrow`, `\\rightarrow`, `\\in`, `\\infty`,
+  `\\partial`, `\\nabla`, `\\sum`, `\\prod`, `\\max`, `\\min`, `\\exp`, `\\log`, `\\ln`, `\\tanh`,
+  `\\sigma`, `\\operatorname{name}`, `\\text{words}`, `\\mathrm{x}`, `\\mathbf{x}`, `\\hat{x}`,
+  `\\tilde{x}`, `\\bar{x}`, `\\lfloor \\rfloor \\lceil \\rceil`, `\\left( \\right)` (and brackets),
+  `\\lVert \\rVert`, `\\ldots`, `\\cdots`, Greek letters, `\\quad`, `\\,`,
+  and `\\begin{bmatrix} a & b \\\\ c & d \\end{bmatrix}`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+DECIMALS = 4
+
+
+def num(x: Any, decimals: int = DECIMALS) -> str:
+    """A number as a person writes it in a worked solution: ints plain, floats rounded, no `-0`."""
+    if isinstance(x, bool):
+        return r"\text{true}" if x else r"\text{false}"
+    if hasattr(x, "item") and not isinstance(x, int | float):
+        x = x.item()
+    if isinstance(x, int):
+        return str(x) if x >= 0 else f"-{-x}"
+    x = float(x)
+    if math.isnan(x):
+        return r"\text{NaN}"
+    if math.isinf(x):
+        return r"\infty" if x > 0 else r"-\infty"
+    if x == int(x) and abs(x) < 1e15:
+        return str(int(x))
+    if abs(x) >= 1e-3 or x == 0:
+        text = f"{x:.{decimals}f}".rstrip("0").rstrip(".")
+        if text in ("0", "-0"):
+            text = f"{x:.{decimals}g}"
+    else:
+        mantissa, exponent = f"{x:.{decimals - 1}e}".split("e")
+        mantissa = mantissa.rstrip("0").rstrip(".")
+        return rf"{mantissa} \times 10^{{{int(exponent)}}}"
+    return text
+
+
+def paren(x: Any) -> str:
+    """A number in parentheses when negative, for substituting into a product."""
+    text = num(x)
+    return f"({text})" if text.startswith("-") else text
+
+
+def vector(values: Sequence[Any]) -> str:
+    """A vector written as a row in brackets, e.g. [1, 0.5]."""
+    return r"\left[" + ", ".join(num(v) for v in values) + r"\right]"
+
+
+def matrix(rows: Any) -> str:
+    """A matrix (nested list or 2-D array) as a bmatrix; a 1-D input becomes a column."""
+    if hasattr(rows, "tolist"):
+        rows = rows.tolist()
+    if rows and not isinstance(rows[0], list | tuple):
+        rows = [[v] for v in rows]
+    body = r" \\ ".join(" & ".join(num(v) for v in row) for row in rows)
+    return r"\begin{bmatrix} " + body + r" \end{bmatrix}"
+
+
+def text(words: str) -> str:
+    return r"\text{" + words + "}"

@@ -1,0 +1,1 @@
+"""Problem definitions, one module per part of the course; each module registers its problems."""

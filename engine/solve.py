@@ -1,0 +1,90 @@
+"""Solving a problem call: validate, solve step by step, cross-check against the reference."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from engine.errors import VerificationError
+from engine.registry import get_problem
+from engine.trace import Step, Trace
+from engine.values import max_abs_diff, relative_scale, to_json
+
+# float64 on any device agrees far better than this; a larger gap is a bug, not rounding.
+AGREEMENT = 1e-9
+
+
+@dataclass(frozen=True)
+class Verification:
+    by: str
+    device: str
+    max_abs_diff: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"by": self.by, "device": self.device, "max_abs_diff": self.max_abs_diff}
+
+
+@dataclass(frozen=True)
+class Solution:
+    problem: str
+    params: dict[str, Any]
+    answer: Any
+    steps: tuple[Step, ...]
+    verified: Verification | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "problem": self.problem,
+            "params": self.params,
+            "answer": self.answer,
+            "steps": [s.to_json() for s in self.steps],
+            "verified": self.verified.to_json() if self.verified else None,
+        }
+
+
+def solve(
+    problem_id: str, raw_params: Mapping[str, Any], device: str = "auto", verify: bool = True
+) -> Solution:
+    """Solve one call. Raises ProblemError for a bad call, VerificationError for a bug."""
+    problem = get_problem(problem_id)
+    params = problem.parse_params(raw_params)
+    trace = Trace()
+    answer = to_json(problem.solve(params, trace))
+    verification = verify_answer(problem_id, params, answer, device) if verify else None
+    return Solution(
+        problem=problem_id,
+        params=to_json(params.model_dump()),
+        answer=answer,
+        steps=tuple(trace.steps),
+        verified=verification,
+    )
+
+
+def verify_answer(problem_id: str, params: Any, answer: Any, device: str) -> Verification:
+    """Recompute with the reference and fail loudly if it disagrees with the engine's answer."""
+    problem = get_problem(problem_id)
+    if problem.reference_by == "sympy":
+        import sympy
+
+        theirs = to_json(problem.reference(params, None))  # type: ignore[arg-type]
+        by, where = f"sympy {sympy.__version__}", "cpu"
+    else:
+        import torch
+
+        from engine.device import device_label, resolve_device
+
+        dev = resolve_device(device)
+        theirs = to_json(problem.reference(params, dev))
+        by, where = f"torch {torch.__version__.split('+')[0]}", device_label(dev)
+    try:
+        diff = max_abs_diff(answer, theirs)
+    except ValueError as exc:
+        raise VerificationError(
+            f"{problem_id}: engine and {by} disagree at {exc} — this is a bug in revise"
+        ) from None
+    if diff > AGREEMENT * relative_scale(theirs):
+        raise VerificationError(
+            f"{problem_id}: engine and {by} differ by {diff:.3g} — this is a bug in revise"
+        )
+    return Verification(by=by, device=where, max_abs_diff=diff)

@@ -1,0 +1,79 @@
+"""The `revise` command line: builds the parser from `revise.commands` and turns errors into exit 2.
+
+Nothing heavy is imported here: each command imports what it needs when it runs, so
+`revise --help` and `revise problems` never load torch or sympy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from engine.errors import UserError, VerificationError
+from revise import __version__
+from revise.commands import command_modules
+
+EXIT_USER_ERROR = 2
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a bad call in one line (not usage plus error) and exits 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USER_ERROR, f"revise: error: {message} (see `{self.prog} --help`)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(
+        prog="revise",
+        description="Revise a deep-learning course: worked examples checked live against "
+        "PyTorch, spaced repetition towards your exam date, printouts. "
+        "Run with no command to open the app.",
+    )
+    parser.add_argument("--version", action="version", version=f"revise {__version__}")
+    parser.add_argument(
+        "--home",
+        metavar="DIR",
+        help="where your review history and settings live (default: $REVISE_HOME, "
+        "else the platform's user data folder)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
+    for module in command_modules():
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(args_list)
+    # `NAME=VALUE` items after an option (`solve ID a=1 --json b=2`) belong to the parameters
+    if extra and hasattr(args, "params") and all("=" in e and not e.startswith("-") for e in extra):
+        args.params.extend(extra)
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if args.home:
+        os.environ["REVISE_HOME"] = args.home
+    try:
+        if args.command is None:
+            from revise.commands.app import run_app
+
+            return run_app(args)
+        return int(args.run(args))
+    except UserError as exc:
+        print(f"revise: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except VerificationError as exc:
+        print(f"revise: internal error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

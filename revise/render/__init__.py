@@ -1,0 +1,1 @@
+"""Rendering traces and values: Unicode for the terminal, LaTeX for Markdown, Typst for PDF."""
