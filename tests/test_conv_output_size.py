@@ -7,7 +7,8 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import get_problem, solve
+from engine import get_problem
+from engine.solve import solve
 
 
 @settings(max_examples=200, deadline=None)

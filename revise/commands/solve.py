@@ -24,7 +24,7 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from engine import solve
+    from engine.solve import solve
     from revise.commands.assignments import parse_assignments
 
     solution = solve(args.problem, parse_assignments(args.params), device=args.device)

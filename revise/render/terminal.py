@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 
 from engine.solve import Solution
-from revise.render.unicode_math import latex_to_unicode
-from revise.render.values import format_value
+from revise.render.unicode_math import Box, hcat, latex_box
+from revise.render.values import ANSWER_DECIMALS, value_box
+
+INDENT = "     "
 
 
-def _indent(text: str, prefix: str) -> str:
-    return "\n".join(prefix + line if line else line for line in text.splitlines())
+def _lines(box: Box, lead: str = "") -> list[str]:
+    """A box behind a lead-in (`= `), the lead on the baseline row, indented."""
+    joined = hcat([Box.text(lead), box]) if lead else box
+    return [(INDENT + line).rstrip() for line in joined.lines]
 
 
 def render_solution(solution: Solution) -> str:
@@ -24,14 +28,15 @@ def render_solution(solution: Solution) -> str:
     for number, step in enumerate(solution.steps, start=1):
         lines.append(f"{number}. {step.title}")
         if step.formula:
-            lines.append(_indent(latex_to_unicode(step.formula), "     "))
+            lines.extend(_lines(latex_box(step.formula)))
             if step.substituted:
-                lines.append(_indent("= " + latex_to_unicode(step.substituted), "     "))
-            lines.append(_indent("= " + format_value(step.value), "     "))
+                lines.extend(_lines(latex_box(step.substituted), "= "))
+            lines.extend(_lines(value_box(step.value), "= "))
         else:
-            lines.append(_indent(str(step.value), "     "))
+            lines.extend(_lines(value_box(step.value)))
         lines.append("")
-    lines.append(f"Answer: {format_value(solution.answer)}")
+    answer = hcat([Box.text("Answer: "), value_box(solution.answer, ANSWER_DECIMALS)])
+    lines.extend(line.rstrip() for line in answer.lines)
     if solution.verified:
         v = solution.verified
         lines.append(

@@ -1,21 +1,60 @@
-"""JSON answer values (numbers, vectors, matrices, objects) laid out as text for the terminal."""
+"""Answer values (numbers, vectors, matrices, objects) as LaTeX and as terminal text."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from engine.latex import matrix, num
+from revise.render.unicode_math import Box, hcat, latex_box
 
-def format_number(x: Any) -> str:
-    if isinstance(x, bool) or not isinstance(x, int | float):
-        return str(x)
-    if isinstance(x, int):
-        return str(x)
-    return f"{x:.6g}"
+ANSWER_DECIMALS = 6
 
 
-def format_value(value: Any) -> str:
+def is_matrix(value: Any) -> bool:
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(r, list) and r and not isinstance(r[0], list | dict) for r in value)
+    )
+
+
+def is_vector(value: Any) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in value
+    )
+
+
+def value_latex(value: Any, decimals: int = 4) -> str:
+    """LaTeX for a JSON value; objects become `key = value` lists separated by `\\quad`."""
+    if value is None:
+        return r"\text{—}"
+    if isinstance(value, str):
+        return r"\text{" + value + "}"
+    if isinstance(value, bool) or isinstance(value, int | float):
+        return num(value, decimals)
+    if is_matrix(value):
+        if all(isinstance(x, int | float) for row in value for x in row):
+            return matrix(value)
+    if is_vector(value):
+        return r"\left[" + ", ".join(num(v, decimals) for v in value) + r"\right]"
     if isinstance(value, list):
-        return "[" + ", ".join(format_value(v) for v in value) + "]"
+        return r",\; ".join(value_latex(v, decimals) for v in value)
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {format_value(v)}" for k, v in value.items()) + "}"
-    return format_number(value)
+        parts = [rf"\text{{{k}}} = {value_latex(v, decimals)}" for k, v in value.items()]
+        return r",\quad ".join(parts)
+    return r"\text{" + str(value) + "}"
+
+
+def value_box(value: Any, decimals: int = 4) -> Box:
+    """A value laid out for the terminal: objects one key per line, matrices in brackets."""
+    if isinstance(value, dict):
+        rows = [hcat([Box.text(f"{k} = "), value_box(v, decimals)]) for k, v in value.items()]
+        lines = tuple(line for r in rows for line in (*r.lines, ""))[:-1] if rows else ("",)
+        return Box(tuple(line for line in lines), 0)
+    if isinstance(value, str):
+        return Box.text(value)
+    return latex_box(value_latex(value, decimals))
+
+
+def format_value(value: Any, decimals: int = 4) -> str:
+    return "\n".join(line.rstrip() for line in value_box(value, decimals).lines)
