@@ -11,6 +11,10 @@ if TYPE_CHECKING:
 
 DEVICES = ("auto", "cpu", "cuda")
 
+# Building a module or tensor initialises its numbers; past a few million of them that takes
+# seconds and hundreds of megabytes, although a size or a count needs only the shapes.
+META_ABOVE = 1 << 22
+
 
 def resolve_device(name: str) -> torch.device:
     import torch
@@ -31,3 +35,13 @@ def device_label(device: torch.device) -> str:
     if device.type == "cuda":
         return f"cuda:{device.index or 0}"
     return device.type
+
+
+def shapes_device(device: torch.device, elements: int) -> torch.device:
+    """`device`, or torch's shape-only "meta" device for more than META_ABOVE numbers.
+
+    For references that need only shapes (output sizes, parameter and FLOP counts).
+    """
+    import torch
+
+    return device if elements <= META_ABOVE else torch.device("meta")

@@ -67,5 +67,10 @@ def matrix(rows: Any) -> str:
     return r"\begin{bmatrix} " + body + r" \end{bmatrix}"
 
 
+def column(values: Any) -> str:
+    """A vector (list or 1-D array) written as a column, the way it multiplies a matrix."""
+    return matrix([[v] for v in (values.tolist() if hasattr(values, "tolist") else values)])
+
+
 def text(words: str) -> str:
     return r"\text{" + words + "}"

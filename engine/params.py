@@ -7,9 +7,13 @@ that `size=-3` says "must be a positive integer" rather than a pydantic error du
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 class ParamModel(BaseModel):
@@ -48,7 +52,8 @@ def _int_or_pair(check: Any, what: str) -> Any:
     return validate
 
 
-def _real(v: Any) -> float:
+def parse_real(v: Any) -> float:
+    """A finite number (bools refused: `true` is not a number to a student)."""
     if isinstance(v, bool) or not isinstance(v, int | float):
         raise ValueError("must be a number")
     if not math.isfinite(v):
@@ -56,28 +61,30 @@ def _real(v: Any) -> float:
     return float(v)
 
 
-def _vector(v: Any) -> list[float]:
+def parse_vector(v: Any) -> list[float]:
+    """A non-empty list of finite numbers."""
     if not isinstance(v, list | tuple) or not v:
         raise ValueError("must be a non-empty list of numbers")
     try:
-        return [_real(x) for x in v]
+        return [parse_real(x) for x in v]
     except ValueError:
         raise ValueError("must be a list of numbers") from None
 
 
-def _matrix(v: Any) -> list[list[float]]:
+def parse_matrix(v: Any) -> list[list[float]]:
+    """A list of rows of finite numbers, every row non-empty and of the same length."""
     if not isinstance(v, list | tuple) or not v or not all(isinstance(r, list | tuple) for r in v):
         raise ValueError("must be a matrix written as a list of rows, e.g. [[1, 2], [3, 4]]")
     width = len(v[0])
     if width == 0 or any(len(r) != width for r in v):
         raise ValueError("must be a matrix: every row non-empty and of the same length")
     try:
-        return [[_real(x) for x in row] for row in v]
+        return [[parse_real(x) for x in row] for row in v]
     except ValueError:
         raise ValueError("must be a matrix of numbers") from None
 
 
-def _tensor(v: Any) -> Any:
+def parse_tensor(v: Any) -> Any:
     """A rectangular nested list of numbers of any depth ≥ 1."""
 
     def shape(x: Any) -> tuple[int, ...]:
@@ -88,7 +95,7 @@ def _tensor(v: Any) -> Any:
             if any(s != inner[0] for s in inner):
                 raise ValueError("must be rectangular: every row the same length")
             return (len(x), *inner[0])
-        _real(x)
+        parse_real(x)
         return ()
 
     if not isinstance(v, list | tuple):
@@ -101,6 +108,39 @@ def _tensor(v: Any) -> Any:
     return floats(v)
 
 
+def real_or_vector(
+    message: str = "must be a number or a list of numbers",
+) -> Callable[[Any], float | list[float]]:
+    """Validator of a number-or-list parameter (a bias given once for all units, or per unit).
+
+    `message` is what every failure says, so a problem can add what the list is one per.
+    """
+
+    def validate(v: Any) -> float | list[float]:
+        try:
+            return parse_vector(v) if isinstance(v, list | tuple) else parse_real(v)
+        except ValueError:
+            raise ValueError(message) from None
+
+    return validate
+
+
+def optional_vector(message: str | None = None) -> Callable[[Any], list[float] | None]:
+    """Validator of a `Vector` that may be left out (null); `message` replaces the list's own."""
+
+    def validate(v: Any) -> list[float] | None:
+        if v is None:
+            return None
+        try:
+            return parse_vector(v)
+        except ValueError:
+            if message is None:
+                raise
+            raise ValueError(message) from None
+
+    return validate
+
+
 PositiveInt = Annotated[int, BeforeValidator(_positive_int)]
 NonNegativeInt = Annotated[int, BeforeValidator(_non_negative_int)]
 PositiveIntOrPair = Annotated[
@@ -109,10 +149,12 @@ PositiveIntOrPair = Annotated[
 NonNegativeIntOrPair = Annotated[
     int | tuple[int, int], BeforeValidator(_int_or_pair(_non_negative_int, "a whole number ≥ 0"))
 ]
-Real = Annotated[float, BeforeValidator(_real)]
-Vector = Annotated[list[float], BeforeValidator(_vector)]
-Matrix = Annotated[list[list[float]], BeforeValidator(_matrix)]
-Tensor = Annotated[list[Any], BeforeValidator(_tensor)]
+Real = Annotated[float, BeforeValidator(parse_real)]
+Vector = Annotated[list[float], BeforeValidator(parse_vector)]
+Matrix = Annotated[list[list[float]], BeforeValidator(parse_matrix)]
+Tensor = Annotated[list[Any], BeforeValidator(parse_tensor)]
+RealOrVector = Annotated[float | list[float], BeforeValidator(real_or_vector())]
+OptionalVector = Annotated[list[float] | None, BeforeValidator(optional_vector())]
 
 
 def pair(v: int | tuple[int, int]) -> tuple[int, int]:
@@ -127,3 +169,17 @@ def shape_of(v: Any) -> tuple[int, ...]:
         dims.append(len(v))
         v = v[0]
     return tuple(dims)
+
+
+def as_array(value: float | list[float], n: int) -> np.ndarray:
+    """A `RealOrVector` value as a float64 vector of length n (a number fills it)."""
+    import numpy as np
+
+    if isinstance(value, list):
+        return np.array(value, dtype=np.float64)
+    return np.full(n, float(value), dtype=np.float64)
+
+
+def is_zero(value: float | list[float]) -> bool:
+    """Whether a `RealOrVector` value is 0 everywhere (a bias that changes nothing)."""
+    return all(x == 0 for x in value) if isinstance(value, list) else value == 0

@@ -68,6 +68,9 @@ class Problem(Generic[P]):
     topic: ClassVar[str]
     Params: ClassVar[type[ParamModel]]
     reference_by: ClassVar[str] = "torch"
+    # A problem may tighten the contract's tolerance for real answers to a relative error
+    # (and says so in its summary): None keeps the contract's rule.
+    relative_tolerance: ClassVar[float | None] = None
     misconceptions: ClassVar[tuple[Misconception, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -123,7 +126,7 @@ def _problem_error(exc: ValidationError, model: type[ParamModel]) -> ProblemErro
         return ProblemError(name, "required parameter is missing")
     message = str(err.get("msg", "invalid value"))
     message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
-    where = ".".join([loc[0], *(f"[{x}]" if x.isdigit() else x for x in loc[1:])]) if loc else None
+    where = loc[0] + "".join(f"[{x}]" if x.isdigit() else f".{x}" for x in loc[1:]) if loc else None
     return ProblemError(where, message)
 
 

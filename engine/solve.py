@@ -6,13 +6,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from engine.compare import AGREEMENT
 from engine.errors import VerificationError
 from engine.registry import get_problem
 from engine.trace import Step, Trace
 from engine.values import max_abs_diff, relative_scale, to_json
-
-# float64 on any device agrees far better than this; a larger gap is a bug, not rounding.
-AGREEMENT = 1e-9
 
 
 @dataclass(frozen=True)
@@ -75,7 +73,13 @@ def verify_answer(problem_id: str, params: Any, answer: Any, device: str) -> Ver
         from engine.device import device_label, resolve_device
 
         dev = resolve_device(device)
-        theirs = to_json(problem.reference(params, dev))
+        # the tensors here are tiny: thread start-up costs far more than it saves
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            theirs = to_json(problem.reference(params, dev))
+        finally:
+            torch.set_num_threads(threads)
         by, where = f"torch {torch.__version__.split('+')[0]}", device_label(dev)
     try:
         diff = max_abs_diff(answer, theirs)

@@ -64,7 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_app(args)
         return int(args.run(args))
     except UserError as exc:
-        print(f"revise: error: {exc}", file=sys.stderr)
+        # content errors list one problem per line (file:line key: message)
+        for line in str(exc).splitlines() or ["(no message)"]:
+            print(f"revise: error: {line}", file=sys.stderr)
         return EXIT_USER_ERROR
     except VerificationError as exc:
         print(f"revise: internal error: {exc}", file=sys.stderr)

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from engine import ProblemError, VerificationError, get_problem
-from engine.solve import solve
 from engine.latex import num
+from engine.solve import solve
 from engine.values import max_abs_diff, to_json
 
 

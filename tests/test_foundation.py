@@ -28,7 +28,7 @@ def _loaded_after(code: str) -> set[str]:
     [
         "import revise.cli",
         "from revise.cli import build_parser; build_parser()",
-        "from revise.commands.problems import describe; describe()",
+        "from engine.catalog import load_catalog; load_catalog()",
     ],
 )
 def test_light_paths_import_no_torch_or_sympy(code: str) -> None:
@@ -104,3 +104,10 @@ def test_problems_json_lists_parameters(cli) -> None:
     params = {p["name"]: p for p in rows["conv2d.output_size"]["parameters"]}
     assert params["size"]["required"] and not params["stride"]["required"]
     assert params["stride"]["default"] == 1
+
+
+def test_shipped_catalog_matches_the_problem_models() -> None:
+    """catalog.json is generated (`python -m engine.catalog`); it must not drift from the code."""
+    from engine.catalog import describe_problems, load_catalog
+
+    assert load_catalog() == json.loads(json.dumps(describe_problems()))

@@ -11,40 +11,14 @@ ORDER = 10
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("problems", help="list every problem, its parameters and defaults")
-    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--json", action="store_true", help="print JSON (with each parameter's schema)")
     p.set_defaults(run=run)
 
 
-def describe() -> list[dict[str, Any]]:
-    from pydantic_core import PydanticUndefined
-
-    from engine import all_problems
-
-    rows = []
-    for problem in all_problems():
-        params = []
-        for name, field in problem.Params.model_fields.items():
-            required = field.default is PydanticUndefined and field.default_factory is None
-            entry: dict[str, Any] = {"name": name, "required": required}
-            if not required:
-                default = field.get_default(call_default_factory=True)
-                entry["default"] = list(default) if isinstance(default, tuple) else default
-            if field.description:
-                entry["description"] = field.description
-            params.append(entry)
-        rows.append(
-            {
-                "id": problem.id,
-                "topic": problem.topic,
-                "summary": problem.summary,
-                "parameters": params,
-            }
-        )
-    return rows
-
-
 def run(args: argparse.Namespace) -> int:
-    rows = describe()
+    from engine.catalog import load_catalog
+
+    rows = load_catalog()
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0

@@ -288,7 +288,7 @@ class _Parser:
     def raw_group(self) -> str:
         """The literal text of a `{...}` group (for `\\text`), braces balanced."""
         self.expect("{")
-        depth, out = 1, []
+        depth, out = 1, list[str]()
         while True:
             token = self.take()
             if token == "{":
@@ -374,7 +374,9 @@ class _Parser:
                 continue
             self.raw_group()
             break
-        rows = [r for r in rows if r and not (len(r) == 1 and not r[0].items)]  # type: ignore[attr-defined]
+        rows = [
+            r for r in rows if r and not (len(r) == 1 and isinstance(r[0], Seq) and not r[0].items)
+        ]
         matrix = Matrix(rows)
         brackets = {"bmatrix": ("[", "]"), "pmatrix": ("(", ")"), "vmatrix": ("|", "|")}
         if name in brackets:

@@ -31,7 +31,7 @@ def _string(text: str) -> str:
 class TypstWriter:
     def write(self, node: Node) -> str:
         method = getattr(self, f"_{type(node).__name__.lower()}")
-        return method(node)  # type: ignore[no-any-return]
+        return method(node)
 
     def _seq(self, node: Seq) -> str:
         out = ""

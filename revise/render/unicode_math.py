@@ -146,7 +146,7 @@ class UnicodeRenderer:
 
     def render(self, node: Node) -> Box:
         method = getattr(self, f"_{type(node).__name__.lower()}")
-        return method(node)  # type: ignore[no-any-return]
+        return method(node)
 
     def _seq(self, node: Seq) -> Box:
         boxes: list[Box] = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.latex import matrix, num
+from engine.latex import num
 from revise.render.unicode_math import Box, hcat, latex_box
 
 ANSWER_DECIMALS = 6
@@ -33,8 +33,9 @@ def value_latex(value: Any, decimals: int = 4) -> str:
     if isinstance(value, bool) or isinstance(value, int | float):
         return num(value, decimals)
     if is_matrix(value):
-        if all(isinstance(x, int | float) for row in value for x in row):
-            return matrix(value)
+        if all(x is None or isinstance(x, int | float) for row in value for x in row):
+            rows = [" & ".join(value_latex(x, decimals) for x in row) for row in value]
+            return r"\begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix}"
     if is_vector(value):
         return r"\left[" + ", ".join(num(v, decimals) for v in value) + r"\right]"
     if isinstance(value, list):
@@ -45,8 +46,39 @@ def value_latex(value: Any, decimals: int = 4) -> str:
     return r"\text{" + str(value) + "}"
 
 
+def is_table(value: Any) -> bool:
+    """A list of flat objects with the same keys (e.g. a network's layers)."""
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(v, dict) for v in value)
+        and all(list(v) == list(value[0]) for v in value)
+        and all(not isinstance(x, list | dict) for v in value for x in v.values())
+    )
+
+
+def table_box(rows: list[dict[str, Any]], decimals: int) -> Box:
+    """Rows as aligned columns under a header; numbers right-aligned."""
+    keys = list(rows[0])
+    cells = [[k for k in keys]] + [
+        [v if isinstance(v, str) else format_value(v, decimals) for v in row.values()]
+        for row in rows
+    ]
+    widths = [max(len(r[j]) for r in cells) for j in range(len(keys))]
+    numeric = [all(not isinstance(r[k], str) for r in rows) for k in keys]
+    lines = [
+        "  ".join(
+            c.rjust(w) if num_col else c.ljust(w) for c, w, num_col in zip(r, widths, numeric)
+        )
+        for r in cells
+    ]
+    return Box(tuple(line.ljust(max(map(len, lines))) for line in lines), 0)
+
+
 def value_box(value: Any, decimals: int = 4) -> Box:
     """A value laid out for the terminal: objects one key per line, matrices in brackets."""
+    if is_table(value):
+        return table_box(value, decimals)
     if isinstance(value, dict):
         rows = [hcat([Box.text(f"{k} = "), value_box(v, decimals)]) for k, v in value.items()]
         lines = tuple(line for r in rows for line in (*r.lines, ""))[:-1] if rows else ("",)
