@@ -1,0 +1,325 @@
+"""The course as data: topics, flashcards, glossary terms and question families (pydantic models).
+
+Every model refuses unknown keys, and text fields refuse numbers and booleans, so a typo in a
+content file is reported rather than silently ignored. A question family turns a seed into a
+`Variant`: the same (family id, seed) always gives the same parameters and the same prompt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import random
+import re
+import string
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, StringConstraints
+
+from content.expr import ExprError, Expression
+from content.samplers import ExprField, Sampler, SamplingError, expressions_of, sample
+
+if TYPE_CHECKING:
+    from engine.solve import Solution
+
+__all__ = [
+    "SOURCES",
+    "Card",
+    "CardKind",
+    "Family",
+    "GlossaryTerm",
+    "Topic",
+    "Variant",
+    "answer_part",
+    "format_value",
+]
+
+#: The seed notes of the course, by id: every topic, card and family names the one it comes from.
+SOURCES: dict[str, str] = {
+    "000": "Exam review notes (APS): vanishing gradients, gradient descent, overfitting, "
+    "activations, CNN/ResNet, RNN/LSTM, GAN",
+    "001": "The same exam review notes as plain text",
+    "002": "Deep learning notes: learning process, activations, losses, optimisers, "
+    "architectures, n-gram language models",
+    "003": "Weekly lecture notes: criticism of deep learning, compression, ReLU, saddle points, "
+    "batch normalisation, softmax, regularisation",
+    "004": "Final exam checklist: convolution arithmetic, graph convolution, activations, "
+    "BatchNorm, ResNet, LSTM/GRU, RBM/DBN/AE/VAE/GAN, reinforcement learning, attention, BPTT",
+}
+
+MAX_ATTEMPTS = 1000
+
+Slug = Annotated[str, StringConstraints(strict=True, pattern=r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")]
+DottedId = Annotated[
+    str, StringConstraints(strict=True, pattern=r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$", max_length=120)
+]
+Name = Annotated[str, StringConstraints(strict=True, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+Text = Annotated[str, StringConstraints(strict=True, min_length=1)]
+SourceId = Literal["000", "001", "002", "003", "004"]
+PartPath = Annotated[
+    str,
+    StringConstraints(
+        strict=True, pattern=r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$"
+    ),
+]
+CardKind = Literal["definition", "why", "compare", "formula", "fact", "glossary"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Topic(_Model):
+    """A part of the course, in the order the notes teach it."""
+
+    id: Slug
+    title: Text
+    title_zh: Text | None = None
+    order: StrictInt
+    summary: Text
+    notes: list[SourceId] = Field(min_length=1)
+
+
+class Card(_Model):
+    """A flashcard. The id is stable: editing the text keeps the card's review history."""
+
+    id: DottedId
+    topic: Slug
+    kind: CardKind
+    front: Text
+    back: Text
+    zh: Text | None = None
+    source: SourceId
+    tags: list[StrictStr] = []
+
+
+class GlossaryTerm(_Model):
+    """A Chinese term of the notes with its English name: drilled in both directions."""
+
+    id: DottedId
+    zh: Text
+    en: Text
+    topic: Slug
+    source: SourceId
+    note: Text | None = None
+
+    def cards(self) -> tuple[Card, Card]:
+        """The two glossary cards: Chinese → English and English → Chinese."""
+        extra = f"\n\n{self.note}" if self.note else ""
+        common: dict[str, Any] = {
+            "topic": self.topic,
+            "kind": "glossary",
+            "zh": self.zh,
+            "source": self.source,
+            "tags": ["glossary"],
+        }
+        return (
+            Card(
+                id=f"glossary.{self.id}.zh-en",
+                front=f"{self.zh} — in English?",
+                back=f"**{self.en}**{extra}",
+                **common,
+            ),
+            Card(
+                id=f"glossary.{self.id}.en-zh",
+                front=f"{self.en} — in Chinese (中文)?",
+                back=f"**{self.zh}**{extra}",
+                **common,
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One concrete question: a family's parameters and prompt for one seed."""
+
+    family_id: str
+    seed: int
+    params: dict[str, Any]
+    prompt_text: str
+    part: str | None
+    problem: str = ""
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def solve(self, device: str = "auto", verify: bool = True) -> Solution:
+        """The engine's worked solution of this variant's call (imports the engine's solver)."""
+        from engine.solve import solve
+
+        return solve(self.problem, self.params, device=device, verify=verify)
+
+    def expected(self, answer: Any) -> Any:
+        """The part of a full answer that this variant asks for."""
+        return answer_part(answer, self.part)
+
+
+def answer_part(answer: Any, part: str | None) -> Any:
+    """Follow a dotted part path (`grads.w1`) into an answer; KeyError if it is absent."""
+    if part is None:
+        return answer
+    value = answer
+    for key in part.split("."):
+        if isinstance(value, dict) and key in value:
+            value = value[key]
+        else:
+            raise KeyError(f"the answer has no part {part!r} (stuck at {key!r})")
+    return value
+
+
+def format_value(v: Any, nested: bool = False) -> str:
+    """A value as a person writes it in a question: 3, 0.5, -1.2, [1, 2], [[1, 0], [0, 1]].
+
+    Text inside a list or mapping is quoted (["I am Sam", "Sam I am"]); on its own it is not.
+    """
+    if isinstance(v, str):
+        return f'"{v}"' if nested else v
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            return str(v)
+        text = f"{v:.10g}"
+        if "e" in text:
+            text = f"{v:.6g}"
+        return "0" if text == "-0" else text
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(format_value(x, True) for x in v) + "]"
+    if isinstance(v, dict):
+        inner = ", ".join(f"{k}: {format_value(x, True)}" for k, x in v.items())
+        return "{" + inner + "}"
+    return str(v)
+
+
+class _PromptFormatter(string.Formatter):
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if not format_spec:
+            return format_value(value)
+        return super().format_field(value, format_spec)
+
+
+def placeholders(template: str) -> list[str]:
+    """The root names of a template's `{placeholders}`; ValueError for a malformed template."""
+    names = []
+    for _, field_name, spec, _ in string.Formatter().parse(template):
+        if field_name is None:
+            continue
+        root = re.match(r"[^.\[]*", field_name)
+        name = root.group(0) if root else ""
+        if not name or name.isdigit():
+            raise ValueError("placeholders must be named, e.g. {kernel}")
+        if spec and "{" in spec:
+            raise ValueError(f"nested placeholders in {{{field_name}:{spec}}} are not supported")
+        names.append(name)
+    return names
+
+
+def seed_state(family_id: str, seed: int) -> int:
+    """The random state of (family, seed): stable across runs, machines and Python versions."""
+    digest = hashlib.sha256(f"{family_id}#{seed}".encode()).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+class Family(_Model):
+    """A question family: one problem, a prompt template and samplers for its parameters.
+
+    Values are drawn in order: `let` (helpers, not passed to the problem), then `params` (the
+    problem's parameters), then `derived` (expressions for the prompt); a draw is repeated until
+    every `constraint` holds. The prompt is a `str.format` template over all of these names
+    (literal braces are written `{{` and `}}`).
+    """
+
+    id: DottedId
+    topic: Slug
+    problem: Text
+    title: Text
+    prompt: Text
+    let: dict[Name, Sampler] = {}
+    params: dict[Name, Sampler]
+    derived: dict[Name, ExprField] = {}
+    constraints: list[ExprField] = []
+    part: PartPath | None = None
+    difficulty: Annotated[StrictInt, Field(ge=1, le=3)]
+    source: SourceId
+    tags: list[StrictStr] = []
+
+    def names(self) -> list[tuple[str, str]]:
+        """(section, name) of every value the family defines, in drawing order."""
+        return (
+            [("let", n) for n in self.let]
+            + [("params", n) for n in self.params]
+            + [("derived", n) for n in self.derived]
+        )
+
+    def expressions(self) -> Iterator[tuple[tuple[str | int, ...], Expression, set[str]]]:
+        """Every expression with its path in the family and the names visible to it."""
+        seen: set[str] = set()
+        for section in ("let", "params"):
+            samplers: dict[str, Any] = getattr(self, section)
+            for name, s in samplers.items():
+                for sub, expr in expressions_of(s):
+                    yield (section, name, *sub), expr, set(seen)
+                seen.add(name)
+        for name, expr in self.derived.items():
+            yield ("derived", name), expr, set(seen)
+            seen.add(name)
+        for i, expr in enumerate(self.constraints):
+            yield ("constraints", i), expr, set(seen)
+
+    def draw(self, seed: int) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(params, every named value) for a seed; SamplingError if no draw meets the constraints."""
+        rng = random.Random(seed_state(self.id, seed))
+        for _ in range(MAX_ATTEMPTS):
+            env: dict[str, Any] = {}
+            params: dict[str, Any] = {}
+            for section in ("let", "params"):
+                samplers: dict[str, Any] = getattr(self, section)
+                for name, s in samplers.items():
+                    try:
+                        env[name] = sample(s, rng, env)
+                    except SamplingError as exc:
+                        raise SamplingError(str(exc), (section, name)) from None
+                    if section == "params":
+                        params[name] = env[name]
+            for name, expr in self.derived.items():
+                try:
+                    env[name] = expr.evaluate(env)
+                except ExprError as exc:
+                    raise SamplingError(str(exc), ("derived", name)) from None
+            for i, expr in enumerate(self.constraints):
+                try:
+                    ok = expr.evaluate(env)
+                except ExprError as exc:
+                    raise SamplingError(str(exc), ("constraints", i)) from None
+                if not ok:
+                    break
+            else:
+                return params, env
+        raise SamplingError(
+            f"no draw met the constraints in {MAX_ATTEMPTS} attempts", ("constraints",)
+        )
+
+    def render(self, values: Mapping[str, Any]) -> str:
+        """The prompt with the values put in."""
+        return _PromptFormatter().vformat(self.prompt, (), dict(values)).strip()
+
+    def variant(self, seed: int) -> Variant:
+        """The question for one seed: fully determined by (family id, seed)."""
+        params, values = self.draw(seed)
+        try:
+            text = self.render(values)
+        except (KeyError, IndexError, ValueError, TypeError, AttributeError) as exc:
+            raise SamplingError(
+                f"cannot put the values in the prompt: {exc}", ("prompt",)
+            ) from None
+        return Variant(
+            family_id=self.id,
+            seed=seed,
+            params=params,
+            prompt_text=text,
+            part=self.part,
+            problem=self.problem,
+            values=values,
+        )
