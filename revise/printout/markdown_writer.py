@@ -1,0 +1,151 @@
+"""A sheet as Markdown with LaTeX maths (`$...$`, `$$...$$`): the same content as the PDF.
+
+Readable in any Markdown viewer that draws maths (GitHub, GitLab, VS Code, Obsidian, Jupyter).
+Activation plots go in as SVG data URIs; a convolution window is the input matrix with the
+window's entries boxed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from engine.trace import Step
+from revise.printout.model import Question, Sheet
+from revise.printout.pictures import ActivationPlot, ConvWindow, Picture
+from revise.printout.svg import data_uri, plot_svg
+from revise.printout.typst_writer import info_rows
+from revise.render.values import value_latex
+
+# a display formula longer than this (in LaTeX characters) goes on two lines
+ONE_LINE = 90
+_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|$])")
+
+
+def escape(text: str) -> str:
+    """Text that Markdown shows as it is (no emphasis, links, HTML or maths)."""
+    return _SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+def display(latex: str) -> str:
+    return f"$$\n{latex}\n$$"
+
+
+def step_latex(step: Step) -> list[str]:
+    """The display formulas of a step, as for the PDF: formula, then `= numbers = value`."""
+    value = value_latex(step.value)
+    if not step.formula:
+        return [value]
+    if isinstance(step.value, dict) and not step.substituted:
+        return [step.formula, value]
+    if not step.substituted:
+        same = "".join(step.formula.split()) == "".join(value.split())
+        return [step.formula if same else f"{step.formula} = {value}"]
+    same = "".join(step.substituted.split()) == "".join(value.split())
+    rest = f"= {value}" if same else f"= {step.substituted} = {value}"
+    return [step.formula, rest]
+
+
+def window_latex(w: ConvWindow) -> str:
+    """The input matrix (each channel) with the window's entries boxed, and the element it gives."""
+    mats = []
+    for ch in w.channels:
+        rows = []
+        for r, row in enumerate(ch):
+            cells = []
+            for c, v in enumerate(row):
+                v = v.replace("−", "-")
+                cells.append(rf"\boxed{{{v}}}" if w.in_window(r, c) else v)
+            rows.append(" & ".join(cells))
+        mats.append(r"\begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix}")
+    i, j = w.out_index
+    name = "x_{\\text{padded}}" if any(w.padding) else "x"
+    value = f" = {w.out_value.replace('−', '-')}" if w.out_value else ""
+    joined = r",\; ".join(mats)
+    return rf"{name} = {joined} \quad \longrightarrow \quad y_{{{i},{j}}}{value}"
+
+
+def picture_markdown(picture: Picture) -> list[str]:
+    if isinstance(picture, ActivationPlot):
+        return [f"![{escape(picture.caption)}]({data_uri(plot_svg(picture))})", ""]
+    return [display(window_latex(picture)), ""]
+
+
+def _formulas(parts: Sequence[str]) -> list[str]:
+    if len(parts) == 2 and len(parts[0]) + len(parts[1]) <= ONE_LINE:
+        return [display(rf"{parts[0]} \qquad {parts[1]}"), ""]
+    return [line for p in parts for line in (display(p), "")]
+
+
+def solution_markdown(q: Question, heading: bool = True) -> list[str]:
+    out = []
+    if heading:
+        out += [f"### Solution {q.number}. {escape(q.title)}", ""]
+    out += [f"**Answer:** ${q.answer_latex}$", ""]
+    for k, step in enumerate(q.solution.steps, start=1):
+        out += [f"**{k}. {escape(step.title)}**", ""]
+        if isinstance(step.value, str) and not step.formula:
+            out += [escape(step.value), ""]
+        else:
+            out += _formulas(step_latex(step))
+        picture = q.step_pictures.get(k - 1)
+        if picture is not None:
+            out += picture_markdown(picture)
+    if q.figure is not None:
+        out += picture_markdown(q.figure)
+    v = q.solution.verified
+    if v is not None:
+        out += [f"*Checked against {escape(v.by)} on {escape(v.device)}.*", ""]
+    return out
+
+
+def question_markdown(q: Question) -> list[str]:
+    out = [
+        f"### {q.number}. {escape(q.title)}",
+        "",
+        f"*{escape(q.meta)}*",
+        "",
+        escape(q.prompt),
+        "",
+    ]
+    if q.given:
+        given = r" \qquad ".join(f"{_name(g.name)} = {g.latex}" for g in q.given)
+        out += [display(given), ""]
+    return out
+
+
+def _name(name: str) -> str:
+    return name if len(name) == 1 else r"\text{" + name.replace("_", r"\_") + "}"
+
+
+def markdown_source(sheet: Sheet) -> str:
+    """The whole sheet as Markdown."""
+    out = [f"# {escape(sheet.title)}", ""]
+    if sheet.topics:
+        out += [f"**Topics:** {escape(sheet.topic_line)}  "]
+    info = [f"**{k}:** {escape(v)}" for k, v in info_rows(sheet)]
+    out += ["  \n".join(info) + "  ", f"**Regenerate:** `{sheet.command}`", ""]
+    out += ["## Questions", ""]
+    for q in sheet.questions:
+        out += question_markdown(q)
+        if sheet.solutions == "inline":
+            out += solution_markdown(q, heading=False)
+    if sheet.solutions != "none" and len(sheet.questions) > 1:
+        out += ["## Answers", "", "| # | Answer |", "|---:|:---|"]
+        out += [f"| {q.number} | ${q.answer_latex}$ |" for q in sheet.questions]
+        out += [""]
+    if sheet.solutions == "end":
+        out += ["## Worked solutions", ""]
+        for q in sheet.questions:
+            out += solution_markdown(q)
+    if sheet.glossary:
+        titles = {t.id: t.title for t in sheet.topics}
+        out += ["## Glossary · 术语", "", "| 中文 | English | Topic |", "|:---|:---|:---|"]
+        out += [
+            f"| {escape(g.zh)} | {escape(g.en)} | {escape(titles.get(g.topic, g.topic))} |"
+            for g in sheet.glossary
+        ]
+        out += [""]
+    while out and out[-1] == "":
+        out.pop()
+    return "\n".join(out) + "\n"

@@ -1,0 +1,262 @@
+"""A sheet as data: numbered questions with their worked solutions and pictures.
+
+The sheet is built once (questions drawn, solved by the engine and checked against PyTorch/SymPy,
+pictures computed) and then written by each writer: `typst_writer` for PDF, `markdown_writer`
+for Markdown. Nothing here knows about a file format.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from content import Course, Family, GlossaryTerm, Topic, Variant, answer_part
+from content.samplers import SamplingError
+from engine.errors import UserError
+from engine.solve import Solution, solve
+from revise.printout.pictures import Picture, activation_plot, conv_windows, pool_windows
+from revise.printout.select import RETRIES, Selection, derived_seed, pick
+from revise.render.values import value_latex
+
+SolutionsMode = Literal["end", "inline", "none"]
+SOLUTIONS_MODES: tuple[SolutionsMode, ...] = ("end", "inline", "none")
+STARS = {1: "★☆☆", 2: "★★☆", 3: "★★★"}
+
+
+@dataclass(frozen=True)
+class Given:
+    """A matrix-valued datum of a question, typeset beside the prompt."""
+
+    name: str
+    latex: str
+
+
+@dataclass(frozen=True)
+class Question:
+    number: int
+    title: str
+    topic: Topic | None
+    prompt: str
+    solution: Solution
+    part: str | None
+    expected: Any
+    given: tuple[Given, ...] = ()
+    family_id: str | None = None
+    seed: int | None = None
+    difficulty: int | None = None
+    source: str | None = None
+    figure: Picture | None = None
+    step_pictures: Mapping[int, Picture] = field(default_factory=dict)
+
+    @property
+    def reference(self) -> str:
+        """Where the question comes from: `family · seed N`, or the problem for one's own numbers."""
+        if self.family_id is not None:
+            return f"{self.family_id} · seed {self.seed}"
+        return self.solution.problem
+
+    @property
+    def meta(self) -> str:
+        """One line under the title: topic, difficulty, reference."""
+        parts = []
+        if self.topic is not None:
+            parts.append(self.topic.title)
+        if self.difficulty is not None:
+            parts.append(STARS.get(self.difficulty, str(self.difficulty)))
+        parts.append(self.reference)
+        return " · ".join(parts)
+
+    @property
+    def answer_latex(self) -> str:
+        return value_latex(self.expected)
+
+
+@dataclass(frozen=True)
+class Sheet:
+    title: str
+    topics: tuple[Topic, ...]
+    seed: int | None
+    date: dt.date
+    command: str
+    solutions: SolutionsMode
+    questions: tuple[Question, ...]
+    glossary: tuple[GlossaryTerm, ...] = ()
+
+    @property
+    def topic_line(self) -> str:
+        """The topics in English, each with its Chinese title where the course gives one."""
+        return " · ".join(
+            f"{t.title} ({t.title_zh})" if t.title_zh else t.title for t in self.topics
+        )
+
+
+def given_of(params: Mapping[str, Any]) -> tuple[Given, ...]:
+    """The matrix-valued parameters (numbers only), typeset: vectors and scalars stay in the text."""
+
+    def numeric(v: Any) -> bool:
+        if isinstance(v, list):
+            return bool(v) and all(numeric(x) for x in v)
+        return isinstance(v, int | float) and not isinstance(v, bool)
+
+    out = []
+    for name, v in params.items():
+        if isinstance(v, list) and v and isinstance(v[0], list) and numeric(v):
+            out.append(Given(name, value_latex(v)))
+    return tuple(out)
+
+
+def pictures_for(solution: Solution) -> tuple[Picture | None, dict[int, Picture]]:
+    """The whole-solution figure and the per-step pictures of a solution."""
+    if solution.problem == "activation":
+        return activation_plot(solution.params), {}
+    if solution.problem == "conv2d.forward":
+        return None, dict(conv_windows(solution.params, solution.steps))
+    if solution.problem == "pool2d.forward":
+        return None, dict(pool_windows(solution.params, solution.steps, solution.answer))
+    return None, {}
+
+
+def variant_for(family: Family, seed: int) -> Variant:
+    """The family's variant for `seed`, or for the next seeds in a fixed order if it cannot draw."""
+    last: Exception | None = None
+    for k in range(RETRIES):
+        try:
+            return family.variant(derived_seed(seed, k) if k else seed)
+        except SamplingError as exc:
+            last = exc
+    raise UserError(f"{family.id}: no variant could be drawn near seed {seed} ({last})")
+
+
+def question_from_variant(
+    number: int,
+    course: Course,
+    family: Family,
+    variant: Variant,
+    *,
+    verify: bool = True,
+    device: str = "cpu",
+) -> Question:
+    solution = variant.solve(device=device, verify=verify)
+    figure, step_pictures = pictures_for(solution)
+    return Question(
+        number=number,
+        title=family.title,
+        topic=_topic(course, family.topic),
+        prompt=variant.prompt_text,
+        solution=solution,
+        part=variant.part,
+        expected=answer_part(solution.answer, variant.part),
+        given=given_of(variant.params),
+        family_id=family.id,
+        seed=variant.seed,
+        difficulty=family.difficulty,
+        source=family.source,
+        figure=figure,
+        step_pictures=step_pictures,
+    )
+
+
+def _topic(course: Course, topic_id: str) -> Topic | None:
+    try:
+        return course.topic(topic_id)
+    except KeyError:
+        return None
+
+
+def _problem_topic(course: Course, problem_id: str, declared: str) -> Topic | None:
+    """The topic of the course's families for a problem, else the one the problem declares."""
+    families = course.families_for_problem(problem_id)
+    return _topic(course, families[0].topic if families else declared)
+
+
+def _topics_of(course: Course, questions: list[Question]) -> tuple[Topic, ...]:
+    seen = {q.topic.id for q in questions if q.topic is not None}
+    return tuple(t for t in course.topics if t.id in seen)
+
+
+def _glossary_for(course: Course, topics: tuple[Topic, ...]) -> tuple[GlossaryTerm, ...]:
+    ids = {t.id for t in topics}
+    return tuple(g for g in course.glossary if g.topic in ids)
+
+
+def default_title(topics: tuple[Topic, ...]) -> str:
+    if len(topics) == 1:
+        return f"{topics[0].title}: problem sheet"
+    return "Deep learning: problem sheet"
+
+
+def build_sheet(
+    course: Course,
+    selection: Selection,
+    *,
+    solutions: SolutionsMode,
+    date: dt.date,
+    command: str,
+    title: str | None = None,
+    verify: bool = True,
+    device: str = "cpu",
+) -> Sheet:
+    """A sheet of `selection.count` questions drawn from `selection.seed`, solved and pictured."""
+    questions: list[Question] = []
+    for number, p in enumerate(pick(course, selection), start=1):
+        variant = variant_for(p.family, p.seed)
+        questions.append(
+            question_from_variant(number, course, p.family, variant, verify=verify, device=device)
+        )
+    topics = _topics_of(course, questions)
+    return Sheet(
+        title=title or default_title(topics),
+        topics=topics,
+        seed=selection.seed,
+        date=date,
+        command=command,
+        solutions=solutions,
+        questions=tuple(questions),
+        glossary=_glossary_for(course, topics),
+    )
+
+
+def build_problem_sheet(
+    course: Course,
+    problem_id: str,
+    params: Mapping[str, Any],
+    *,
+    solutions: SolutionsMode,
+    date: dt.date,
+    command: str,
+    title: str | None = None,
+    verify: bool = True,
+    device: str = "cpu",
+) -> Sheet:
+    """A one-question sheet: the worked example for a person's own numbers (as `revise solve`)."""
+    from engine.registry import get_problem
+
+    problem = get_problem(problem_id)
+    solution = solve(problem_id, params, device=device, verify=verify)
+    figure, step_pictures = pictures_for(solution)
+    given_text = ", ".join(f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in params.items())
+    question = Question(
+        number=1,
+        title=f"Worked example: {problem_id}",
+        topic=_problem_topic(course, problem_id, problem.topic),
+        prompt=problem.summary + (f" Given {given_text}." if given_text else ""),
+        solution=solution,
+        part=None,
+        expected=solution.answer,
+        given=given_of(params),
+        figure=figure,
+        step_pictures=step_pictures,
+    )
+    topics = _topics_of(course, [question])
+    return Sheet(
+        title=title or f"Worked example: {problem_id}",
+        topics=topics,
+        seed=None,
+        date=date,
+        command=command,
+        solutions=solutions,
+        questions=(question,),
+    )

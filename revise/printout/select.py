@@ -1,0 +1,140 @@
+"""Choosing a sheet's questions: families filtered by topic, family and difficulty, then drawn
+deterministically from the sheet's seed.
+
+Families are taken in turn from each topic (topics and families shuffled by the seed), so a sheet over several topics
+covers them evenly; a family used a second time gets a different variant. Each question is a
+(family, variant seed) pair, and a family's first question uses the sheet's seed itself, so
+`--family F --seed S` prints exactly the variant the app shows as (F, S). The questions are then
+ordered as the course teaches them: by topic, then difficulty, then family.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import hashlib
+import random
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from content import Course, Family
+from engine.errors import UserError
+
+#: further seeds tried, in a fixed order, when a family cannot draw a variant for a seed
+RETRIES = 20
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What a sheet asks for. Empty filters mean "everything"."""
+
+    topics: tuple[str, ...] = ()
+    families: tuple[str, ...] = ()
+    difficulties: tuple[int, ...] = ()
+    count: int = 10
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Pick:
+    family: Family
+    seed: int
+
+
+def derived_seed(seed: int, k: int) -> int:
+    """The k-th seed after `seed` (k = 0 is the seed itself): stable everywhere."""
+    if k == 0:
+        return seed
+    digest = hashlib.sha256(f"revise.sheet#{seed}#{k}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+
+
+def parse_difficulty(text: str) -> tuple[int, ...]:
+    """`2`, `1,3` or `1-2` → the difficulties (1 to 3) they name."""
+    out: set[int] = set()
+    for part in text.replace(" ", "").split(","):
+        lo, sep, hi = part.partition("-")
+        try:
+            a, b = (int(lo), int(hi)) if sep else (int(lo), int(lo))
+        except ValueError:
+            raise UserError(
+                f"--difficulty {text!r}: write a level 1–3, a list (1,3) or a range (1-2)"
+            ) from None
+        if not (1 <= a <= b <= 3):
+            raise UserError(f"--difficulty {text!r}: levels run from 1 (easy) to 3 (hard)")
+        out.update(range(a, b + 1))
+    return tuple(sorted(out))
+
+
+def _suggest(word: str, options: Sequence[str]) -> str:
+    close = difflib.get_close_matches(word, options, n=3, cutoff=0.5)
+    return f" (did you mean {', '.join(close)}?)" if close else ""
+
+
+def _matches(family_id: str, pattern: str) -> bool:
+    if any(ch in pattern for ch in "*?["):
+        return fnmatch.fnmatchcase(family_id, pattern)
+    return family_id == pattern or family_id.startswith(pattern + ".")
+
+
+def eligible(course: Course, selection: Selection) -> list[Family]:
+    """The families the filters allow, in course order; UserError naming a filter that is wrong."""
+    topic_ids = [t.id for t in course.topics]
+    for t in selection.topics:
+        if t not in topic_ids:
+            raise UserError(
+                f"--topic {t}: no such topic{_suggest(t, topic_ids)}; "
+                f"the topics are {', '.join(topic_ids)}"
+            )
+    family_ids = [f.id for f in course.families]
+    for pattern in selection.families:
+        if not any(_matches(fid, pattern) for fid in family_ids):
+            raise UserError(
+                f"--family {pattern}: no question family matches{_suggest(pattern, family_ids)} "
+                "(see `revise topics`)"
+            )
+    order = {t.id: t.order for t in course.topics}
+    families = [
+        f
+        for f in course.families
+        if (not selection.topics or f.topic in selection.topics)
+        and (not selection.families or any(_matches(f.id, p) for p in selection.families))
+        and (not selection.difficulties or f.difficulty in selection.difficulties)
+    ]
+    if not families:
+        raise UserError("no question family matches all of --topic, --family and --difficulty")
+    position = {f.id: i for i, f in enumerate(course.families)}
+    return sorted(families, key=lambda f: (order.get(f.topic, 99), position[f.id]))
+
+
+def pick(course: Course, selection: Selection) -> list[Pick]:
+    """`selection.count` (family, seed) pairs, spread over topics, in the order they are printed."""
+    if selection.count < 1:
+        raise UserError("--count must be at least 1")
+    families = eligible(course, selection)
+    digest = hashlib.sha256(f"revise.sheet#{selection.seed}".encode()).digest()
+    rng = random.Random(int.from_bytes(digest[:8], "big"))
+    by_topic: dict[str, list[Family]] = {}
+    for f in families:
+        by_topic.setdefault(f.topic, []).append(f)
+    groups = list(by_topic.values())
+    for group in groups:
+        rng.shuffle(group)
+    rng.shuffle(groups)
+    # one family from each topic in turn until the count is reached
+    round_robin: list[Family] = []
+    for k in range(max(len(g) for g in groups)):
+        round_robin.extend(g[k] for g in groups if k < len(g))
+    chosen: list[Pick] = []
+    uses: Counter[str] = Counter()
+    while len(chosen) < selection.count:
+        f = round_robin[len(chosen) % len(round_robin)]
+        chosen.append(Pick(f, derived_seed(selection.seed, uses[f.id])))
+        uses[f.id] += 1
+    order = {t.id: t.order for t in course.topics}
+    position = {f.id: i for i, f in enumerate(course.families)}
+    return sorted(
+        chosen,
+        key=lambda p: (order.get(p.family.topic, 99), p.family.difficulty, position[p.family.id]),
+    )

@@ -1,0 +1,270 @@
+"""A sheet as Typst source: the template (`sheet.typ`) followed by calls with the sheet's content.
+
+Text goes in as Typst strings (never as markup, so no character of a prompt can change the
+layout), formulas through `revise.render.typst_math.latex_to_typst`. The output is a single
+self-contained `.typ` file; `revise.printout.pdf` compiles it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from importlib import resources
+
+from engine.trace import Step
+from revise.printout.fonts import has_cjk, strip_cjk
+from revise.printout.model import Question, Sheet
+from revise.printout.pictures import ActivationPlot, ConvWindow, Panel, Picture
+from revise.render.typst_math import latex_to_typst
+from revise.render.values import value_latex
+
+BODY_FONT = "Libertinus Serif"
+TEMPLATE = "sheet.typ"
+
+
+def template() -> str:
+    return resources.files("revise.printout").joinpath(TEMPLATE).read_text(encoding="utf-8")
+
+
+def string(text: str) -> str:
+    """A Typst string literal (shown as plain text wherever content is expected)."""
+    body = " ".join(text.split())
+    return '"' + body.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def math(latex: str) -> str:
+    """An inline Typst equation for a formula of the engine's LaTeX subset."""
+    body = latex_to_typst(latex)
+    return f"${body}$" if body else '$""$'
+
+
+def array(items: Iterable[str]) -> str:
+    """A Typst array (a trailing comma keeps a one-item array an array)."""
+    inner = ", ".join(items)
+    return f"({inner},)" if inner else "()"
+
+
+def _num(v: float) -> str:
+    return f"{v:g}"
+
+
+def panel_source(p: Panel) -> str:
+    lines = array(array(f"({_num(x)}, {_num(y)})" for x, y in line) for line in p.lines)
+    marks = array(f"({_num(m.x)}, {_num(m.y)}, {string(m.label)})" for m in p.marks)
+    return (
+        f"panel(width: {_num(p.width)}, height: {_num(p.height)}, title: {string(p.title)}, "
+        f"frame: {array(_num(v) for v in p.plot_box)}, "
+        f"x-axis: {_num(p.x_axis)}, y-axis: {_num(p.y_axis)}, "
+        f"x-ticks: {array(f'({_num(t.pos)}, {string(t.label)})' for t in p.x_ticks)}, "
+        f"y-ticks: {array(f'({_num(t.pos)}, {string(t.label)})' for t in p.y_ticks)}, "
+        f"lines: {lines}, marks: {marks})"
+    )
+
+
+def picture_source(picture: Picture) -> str:
+    """A Typst expression drawing the picture."""
+    if isinstance(picture, ActivationPlot):
+        panels = array(panel_source(p) for p in picture.panels)
+        return f"figure-row({panels}, {string(picture.caption)})"
+    return conv_source(picture)
+
+
+def conv_source(w: ConvWindow) -> str:
+    def grid(rows: Sequence[Sequence[str]]) -> str:
+        return array(array(string(c) for c in row) for row in rows)
+
+    oh, ow = w.out_shape
+    out = [
+        ["" if (r, c) != w.out_index else (w.out_value or "?") for c in range(ow)]
+        for r in range(oh)
+    ]
+    padded = " (padded)" if any(w.padding) else ""
+    if len(w.channels) == 1:
+        labels = [f"x{padded}"]
+    else:
+        labels = [f"x, channel {c}{padded}" for c in range(len(w.channels))]
+    i, j = w.out_index
+    return (
+        f"convwin({array(grid(ch) for ch in w.channels)}, "
+        f"hl: ({w.rows[0]}, {w.rows[1]}, {w.cols[0]}, {w.cols[1]}), "
+        f"pad: ({w.padding[0]}, {w.padding[1]}), out: {grid(out)}, "
+        f"out-hl: ({i}, {i + 1}, {j}, {j + 1}), labels: {array(string(s) for s in labels)})"
+    )
+
+
+def step_source(number: int, step: Step, picture: Picture | None) -> str:
+    """A step: its formula, then `= numbers = value` (the numbers left out when they are the value)."""
+    args = [str(number), string(step.title)]
+    if isinstance(step.value, str) and not step.formula:
+        args.append(f"note: {string(step.value)}")
+    else:
+        value = value_latex(step.value)
+        if not step.formula:
+            args.append(f"rest: {math(value)}")
+        elif isinstance(step.value, dict) and not step.substituted:
+            # `name = value` pairs already say what they are: no `=` in front
+            args += [f"formula: {math(step.formula)}", f"rest: {math(value)}"]
+        elif not step.substituted:
+            joined = step.formula if _same(step.formula, value) else f"{step.formula} = {value}"
+            args.append(f"formula: {math(joined)}")
+        else:
+            args.append(f"formula: {math(step.formula)}")
+            if _same(step.substituted, value):
+                args.append(f"rest: {math('= ' + value)}")
+            else:
+                args.append(f"rest: {math('= ' + step.substituted + ' = ' + value)}")
+    if picture is not None:
+        args.append(f"picture: {picture_source(picture)}")
+    return f"#step({', '.join(args)})"
+
+
+def _same(a: str, b: str) -> bool:
+    return "".join(a.split()) == "".join(b.split())
+
+
+def question_source(q: Question) -> str:
+    given = array(math(f"{_latex_name(g.name)} = {g.latex}") for g in q.given)
+    return (
+        f"#question({q.number}, {string(q.title)}, {string(q.meta)}, {string(q.prompt)}, "
+        f"given: {given})"
+    )
+
+
+def _latex_name(name: str) -> str:
+    """A parameter name as maths: `x`, `w` stay letters; longer names are upright text."""
+    if len(name) == 1:
+        return name
+    return r"\text{" + name + "}"
+
+
+def solution_source(q: Question, with_head: bool = True) -> list[str]:
+    out = []
+    if with_head:
+        out.append(f"#solution-head({q.number}, {string(q.title)}, {math(q.answer_latex)})")
+    else:
+        out.append(f"#solution-head({q.number}, [], {math(q.answer_latex)})")
+    for k, step in enumerate(q.solution.steps):
+        out.append(step_source(k + 1, step, q.step_pictures.get(k)))
+    if q.figure is not None:
+        out.append("#" + picture_source(q.figure))
+    v = q.solution.verified
+    if v is not None:
+        out.append(
+            f"#block(above: 0.6em, text(size: 8pt, fill: muted, "
+            f"{string(f'Checked against {v.by} on {v.device}.')}))"
+        )
+    return out
+
+
+def sheet_text(sheet: Sheet) -> str:
+    """All the text of a sheet, to see whether it needs a font for Chinese."""
+    parts = [sheet.title, sheet.topic_line]
+    parts += [g.zh for g in sheet.glossary]
+    for q in sheet.questions:
+        parts += [q.title, q.prompt, q.meta]
+        parts += [s.title for s in q.solution.steps]
+        parts += [s.value for s in q.solution.steps if isinstance(s.value, str)]
+    return "\n".join(parts)
+
+
+def without_cjk(sheet: Sheet) -> Sheet:
+    """The sheet with its Chinese left out, for when no font can print it."""
+
+    def step(st: Step) -> Step:
+        value = strip_cjk(st.value) if isinstance(st.value, str) else st.value
+        return replace(st, title=strip_cjk(st.title), value=value)
+
+    questions = tuple(
+        replace(
+            q,
+            title=strip_cjk(q.title),
+            prompt=strip_cjk(q.prompt),
+            topic=q.topic.model_copy(update={"title_zh": None}) if q.topic else None,
+            solution=replace(q.solution, steps=tuple(step(st) for st in q.solution.steps)),
+        )
+        for q in sheet.questions
+    )
+    return replace(
+        sheet,
+        title=strip_cjk(sheet.title),
+        topics=tuple(t.model_copy(update={"title_zh": None}) for t in sheet.topics),
+        questions=questions,
+        glossary=(),
+    )
+
+
+def info_rows(sheet: Sheet, chinese_left_out: bool = False) -> list[tuple[str, str]]:
+    modes = {
+        "end": "worked solutions at the end",
+        "inline": "worked solutions after each question",
+        "none": "questions only",
+    }
+    rows = []
+    if sheet.seed is not None:
+        rows.append(("Seed", str(sheet.seed)))
+    rows.append(("Date", sheet.date.isoformat()))
+    count = len(sheet.questions)
+    rows.append(
+        ("Questions", f"{count} question{'s' if count != 1 else ''}, {modes[sheet.solutions]}")
+    )
+    if chinese_left_out:
+        rows.append(("Note", "Chinese terms left out: no font with Chinese characters was found."))
+    return rows
+
+
+def typst_source(sheet: Sheet, cjk_family: str | None = None) -> str:
+    """The complete Typst document for a sheet."""
+    left_out = cjk_family is None and needs_cjk(sheet)
+    if left_out:
+        sheet = without_cjk(sheet)  # never empty boxes where Chinese cannot print
+    fonts = [BODY_FONT] + ([cjk_family] if cjk_family else [])
+    info = [f"({string(k)}, {string(v)})" for k, v in info_rows(sheet, left_out)]
+    info.append(f'("Regenerate", raw({string(sheet.command)}))')
+    d = sheet.date
+    running = f"seed {sheet.seed}" if sheet.seed is not None else sheet.questions[0].reference
+    out = [
+        template(),
+        "",
+        "#show: sheet.with(",
+        f"  title: {string(sheet.title)},",
+        f"  topics: {string(sheet.topic_line)},",
+        f"  info: {array(info)},",
+        f"  running: {string(running)},",
+        f"  date: datetime(year: {d.year}, month: {d.month}, day: {d.day}),",
+        f"  fonts: {array(string(f) for f in fonts)},",
+        ")",
+        "",
+        "= Questions",
+    ]
+    for q in sheet.questions:
+        out.append(question_source(q))
+        if sheet.solutions == "inline":
+            out.extend(solution_source(q, with_head=False))
+    if sheet.solutions != "none" and len(sheet.questions) > 1:
+        out += ["", "#pagebreak(weak: true)", "= Answers", answer_key_source(sheet.questions)]
+    if sheet.solutions == "end":
+        out += ["", "= Worked solutions"]
+        for q in sheet.questions:
+            out.extend(solution_source(q))
+    if sheet.glossary:
+        out += ["", "= Glossary · 术语", glossary_source(sheet)]
+    return "\n".join(out) + "\n"
+
+
+def answer_key_source(questions: Sequence[Question]) -> str:
+    rows = array(f"({q.number}, {math(q.answer_latex)})" for q in questions)
+    return f"#answer-key({rows})"
+
+
+def glossary_source(sheet: Sheet) -> str:
+    groups = []
+    for topic in sheet.topics:
+        terms = [g for g in sheet.glossary if g.topic == topic.id]
+        if terms:
+            rows = array(array([string(g.zh), string(g.en)]) for g in terms)
+            groups.append(f"({string(topic.title)}, {rows})")
+    return f"#glossary({array(groups)})"
+
+
+def needs_cjk(sheet: Sheet) -> bool:
+    return has_cjk(sheet_text(sheet))
