@@ -17,12 +17,21 @@ def _lines(box: Box, lead: str = "") -> list[str]:
     return [(INDENT + line).rstrip() for line in joined.lines]
 
 
+def _compact(value: object) -> object:
+    """Parameters as typed: 1.0 shown as 1 (the models store every matrix entry as a float)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [_compact(v) for v in value]
+    return value
+
+
 def render_solution(solution: Solution) -> str:
     from engine import get_problem
 
     problem = get_problem(solution.problem)
     params = " ".join(
-        f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in solution.params.items()
+        f"{k}={json.dumps(_compact(v), ensure_ascii=False)}" for k, v in solution.params.items()
     )
     lines = [f"{solution.problem} — {problem.summary}", f"Parameters: {params}", ""]
     for number, step in enumerate(solution.steps, start=1):

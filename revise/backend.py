@@ -1,0 +1,88 @@
+"""The app's data: the course and the student's `Study`, reached through one database thread.
+
+An SQLite connection belongs to the thread that opened it, and two threads writing at once would
+have to queue anyway, so every `Study` call runs on one dedicated thread (a single-worker
+executor). Screens await it from async workers, so the event loop never waits on the disk.
+Loading the course (pydantic, YAML, the engine's registry) also happens there, at start-up,
+which keeps those imports off the UI thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from content import Course
+    from revise.study import Settings, Study
+
+T = TypeVar("T")
+
+
+class Backend:
+    """The course and the Study of one app run (built from the app's constructor arguments)."""
+
+    def __init__(
+        self,
+        *,
+        home: Path | None,
+        course: Course | None,
+        settings: Settings | None,
+        clock: Callable[[], datetime] | None,
+    ) -> None:
+        self.home = home  # the resolved data folder once open
+        self._settings = settings
+        self._clock = clock
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="revise-db")
+        self.course: Course | None = course
+        self._study: Study | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self._study is not None
+
+    @property
+    def study(self) -> Study:
+        """The open Study (only after `open`; screens wait for the app's Ready message)."""
+        if self._study is None:
+            raise RuntimeError("the study is not open yet")
+        return self._study
+
+    async def open(self) -> None:
+        """Load the course (unless given) and open the home's database, on the database thread."""
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._open)
+
+    def _open(self) -> None:
+        from revise.paths import home_dir
+        from revise.study import Study
+
+        if self.course is None:
+            import content
+
+            # `revise validate` and the test suite draw every family's seeds; the app only
+            # needs the data, so it skips the sample draws and starts sooner.
+            self.course = content.load(seeds=0)
+        home = home_dir(self.home)
+        study = (
+            Study(home, self.course, clock=self._clock) if self._clock else Study(home, self.course)
+        )
+        self.home = home
+        if self._settings is not None:
+            study.save_settings(self._settings)
+        self._study = study
+
+    async def call(self, fn: Callable[[Study], T]) -> T:
+        """Run `fn(study)` on the database thread and return its result."""
+        study = self.study
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, study)
+
+    def close(self) -> None:
+        """Close the database (on its own thread) and stop the thread."""
+        if self._study is not None:
+            study, self._study = self._study, None
+            self._executor.submit(study.close).result()
+        self._executor.shutdown(wait=True)

@@ -1,0 +1,229 @@
+"""Flashcard drill: the front, space flips, 1–4 rates, u undoes the last rating."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, ProgressBar, Static
+
+from revise.screens.session import Entry, Source, practice, read_queue
+from revise.screens.summary import Answered, SessionLog, SummaryScreen
+from revise.widgets.flashcard import FlashCard, card_faces
+from revise.widgets.rating_bar import RatingBar
+
+if TYPE_CHECKING:
+    from content import Course
+    from revise.app import ReviseApp
+
+
+class DrillScreen(Screen[None]):
+    """Today's flashcards (of one topic, or all), one at a time."""
+
+    BINDINGS = [
+        Binding("escape", "end", "End session"),
+        Binding("space", "flip", "Flip"),
+        Binding("1", "rate(1)", "Again", show=False),
+        Binding("2", "rate(2)", "Hard", show=False),
+        Binding("3", "rate(3)", "Good", show=False),
+        Binding("4", "rate(4)", "Easy", show=False),
+        Binding("u", "undo", "Undo"),
+        Binding("p", "practice", "Practise anyway"),
+    ]
+
+    def __init__(self, topic: str | None = None) -> None:
+        super().__init__()
+        self.source = Source(topic=topic, kind="card")
+        self.entries: list[Entry] = []
+        self.index = 0
+        self.session = SessionLog("Drill")
+        self.flipped = False
+        self.busy = True
+        self.empty = False
+        self.shown_at = 0.0
+        self.started = 0.0
+
+    @property
+    def revise(self) -> ReviseApp:
+        return cast("ReviseApp", self.app)
+
+    @property
+    def course(self) -> Course:
+        course = self.revise.backend.course
+        assert course is not None
+        return course
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="session-bar"):
+            yield Static("", id="session-label")
+            yield ProgressBar(id="session-progress", show_eta=False, show_percentage=False)
+        with VerticalScroll(id="drill-body"):
+            yield Static("", id="drill-meta")
+            yield FlashCard(id="card")
+            yield RatingBar(id="rating")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.started = self.revise.ticks()
+        self.query_one(RatingBar).display = False
+        self.query_one("#drill-body").loading = True
+        self.load_queue()
+
+    @work(exclusive=True, group="queue")
+    async def load_queue(self) -> None:
+        if not await self.revise.wait_ready():
+            self.query_one("#drill-body").loading = False
+            self._message(self.revise.load_error or "the course could not be loaded")
+            return
+        source = self.source
+        self.session.title = source.describe(self.course)
+        self.sub_title = self.session.title
+        self.entries = await self.revise.backend.call(lambda s: read_queue(s, source))
+        self.query_one("#drill-body").loading = False
+        if not self.entries:
+            self.empty = True
+            self._message("No cards are due here today. Press p to practise anyway, or escape.")
+            return
+        self._start()
+
+    def _message(self, text: str) -> None:
+        self.query_one("#session-label", Static).update(self.session.title)
+        self.query_one("#drill-meta", Static).update(Text(text))
+        self.query_one(FlashCard).display = False
+        self.refresh_bindings()
+
+    def _start(self) -> None:
+        self.empty = False
+        self.index = 0
+        self.query_one(FlashCard).display = True
+        self.query_one(ProgressBar).update(total=len(self.entries), progress=0)
+        self.show_current()
+
+    def action_practice(self) -> None:
+        self.entries = practice(self.course, self.source, limit=20)
+        if not self.entries:
+            self.notify("There are no cards here yet.")
+            return
+        self.session.title += " (practice)"
+        self._start()
+
+    def show_current(self) -> None:
+        if self.index >= len(self.entries):
+            self.finish()
+            return
+        entry = self.entries[self.index]
+        self.query_one("#session-label", Static).update(
+            f"{self.session.title} · card {self.index + 1} of {len(self.entries)}"
+        )
+        self.query_one(ProgressBar).update(progress=self.index)
+        try:
+            card = self.course.card(entry.id)
+            topic = self.course.topic(card.topic).title
+        except KeyError:
+            self.index += 1
+            self.show_current()
+            return
+        self.query_one("#drill-meta", Static).update(
+            Text.assemble((topic, "bold"), " · ", (card.kind, "dim"))
+        )
+        front, back = card_faces(card.front, card.back, card.zh)
+        flash = self.query_one(FlashCard)
+        flash.show(front, back)
+        flash.focus()
+        self.query_one(RatingBar).display = False
+        self.flipped = False
+        self.busy = False
+        self.shown_at = self.revise.ticks()
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        active = not self.busy and not self.empty and self.index < len(self.entries)
+        if action == "flip":
+            return active and not self.flipped
+        if action == "rate":
+            return active and self.flipped
+        if action == "undo":
+            return bool(self.session.entries) and not self.busy
+        if action == "practice":
+            return self.empty
+        return True
+
+    def action_flip(self) -> None:
+        self.flipped = True
+        self.query_one(FlashCard).flipped = True
+        bar = self.query_one(RatingBar)
+        bar.display = True
+        bar.suggest(None)
+        self.refresh_bindings()
+
+    @on(FlashCard.FlipRequested)
+    def _clicked(self) -> None:
+        if self.check_action("flip", ()):
+            self.action_flip()
+
+    @on(RatingBar.Rated)
+    def _rated(self, event: RatingBar.Rated) -> None:
+        event.stop()
+        self.action_rate(event.rating)
+
+    def action_rate(self, rating: int) -> None:
+        if self.busy or not self.flipped:
+            return
+        self.busy = True
+        self.refresh_bindings()
+        self._record(rating)
+
+    @work(exclusive=True, group="record")
+    async def _record(self, rating: int) -> None:
+        entry = self.entries[self.index]
+        seconds = self.revise.ticks() - self.shown_at
+        await self.revise.backend.call(lambda s: s.record(entry.id, rating, seconds=seconds))
+        self.session.add(Answered(entry.id, "card", entry.topic, rating, seconds))
+        self.index += 1
+        self.show_current()
+
+    def action_undo(self) -> None:
+        self.busy = True
+        self._undo()
+
+    @work(exclusive=True, group="record")
+    async def _undo(self) -> None:
+        undone = await self.revise.backend.call(lambda s: s.undo_last())
+        self.busy = False
+        last = self.session.entries[-1] if self.session.entries else None
+        if undone is None:
+            self.notify("Nothing to undo.")
+        elif last is not None and undone == last.item_id:
+            self.session.pop()
+            self.index = max(0, self.index - 1)
+            self.notify("Undone: rate this card again.")
+            self.show_current()
+            return
+        else:
+            self.notify(f"Undid the last review ({undone}).")
+        self.refresh_bindings()
+
+    def action_end(self) -> None:
+        if self.session.entries:
+            self.finish()
+        else:
+            self.app.pop_screen()
+
+    def finish(self) -> None:
+        self.session.seconds = self.revise.ticks() - self.started
+        titles = {t.id: t.title for t in self.course.topics}
+        self.app.switch_screen(SummaryScreen(self.session, titles))
+
+    def palette_commands(self) -> list[tuple[str, str, Any]]:
+        commands: list[tuple[str, str, Any]] = [("End drill", "Show the summary", self.action_end)]
+        if self.check_action("flip", ()):
+            commands.append(("Flip the card", "Show the back", self.action_flip))
+        if self.check_action("undo", ()):
+            commands.append(("Undo the last rating", "Take back the last review", self.action_undo))
+        return commands

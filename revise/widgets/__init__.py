@@ -1,0 +1,2 @@
+"""The app's own widgets: maths display, answer box, trace view, rating bar, topic table,
+flashcard and the generated parameter form."""

@@ -1,0 +1,131 @@
+"""The answer box: an input that says, while you type, how your answer will be read.
+
+Reading an answer can import SymPy (for an expression) or compute the expected value the first
+time, so the preview never runs on the UI thread: each key press restarts a short timer, and
+when typing pauses the text is read in an exclusive thread worker. A result that arrives after
+the text has changed again is dropped, so typing never waits and never sees a stale preview.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import Input, Static
+
+from revise.widgets.cursor import steady_cursors
+
+#: seconds of quiet after a key press before the answer is read
+DEBOUNCE = 0.12
+
+#: reads an answer: returns how it is read, or raises ValueError with what to change
+Reader = Callable[[str], str]
+
+
+class AnswerBox(Vertical):
+    """An Input with a live "read as" preview; posts `AnswerBox.Submitted` on Enter."""
+
+    class Submitted(Message):
+        """The student pressed Enter on this text."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    class Preview(Message):
+        """How `text` reads (`shown`), or why it cannot be read (`error`): from the worker."""
+
+        def __init__(self, text: str, shown: str | None, error: str | None) -> None:
+            super().__init__()
+            self.text = text
+            self.shown = shown
+            self.error = error
+
+    def __init__(self, placeholder: str = "", *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._placeholder = placeholder
+        self._reader: Reader | None = None
+        self._timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder=self._placeholder, id="answer-input", select_on_focus=False)
+        yield Static("", id="answer-preview")
+
+    def on_mount(self) -> None:
+        steady_cursors(self)
+
+    @property
+    def input(self) -> Input:
+        return self.query_one("#answer-input", Input)
+
+    @property
+    def value(self) -> str:
+        return self.input.value
+
+    def reset(self, reader: Reader | None, placeholder: str = "") -> None:
+        """A fresh, empty, editable box that reads answers with `reader`."""
+        self._reader = reader
+        self.input.value = ""
+        self.input.placeholder = placeholder or self._placeholder
+        self.input.disabled = False
+        self._set_preview(Text(""))
+
+    def freeze(self) -> None:
+        """No more typing (the answer was submitted)."""
+        if self._timer is not None:
+            self._timer.stop()
+        self.input.disabled = True
+
+    def show_read(self, shown: str | None) -> None:
+        """Show how the submitted answer was read (the grader's reading, never a stale one)."""
+        if shown is None:
+            return
+        lead = "read as: " if "\n" not in shown else "read as:\n"
+        self._set_preview(Text.assemble((lead, "dim"), (shown, "bold")))
+
+    def _set_preview(self, text: Text) -> None:
+        self.query_one("#answer-preview", Static).update(text)
+
+    @on(Input.Changed, "#answer-input")
+    def _changed(self, event: Input.Changed) -> None:
+        event.stop()
+        if self._timer is not None:
+            self._timer.stop()
+        text = event.value
+        if not text.strip() or self._reader is None:
+            self._set_preview(Text(""))
+            return
+        self._timer = self.set_timer(DEBOUNCE, lambda: self._read(text))
+
+    @on(Input.Submitted, "#answer-input")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.post_message(self.Submitted(event.value))
+
+    @work(thread=True, exclusive=True, group="answer-preview")
+    def _read(self, text: str) -> None:
+        reader = self._reader
+        if reader is None:
+            return
+        try:
+            shown, error = reader(text), None
+        except ValueError as exc:  # AnswerError and friends: the input cannot be read yet
+            shown, error = None, str(exc)
+        self.post_message(self.Preview(text, shown, error))
+
+    @on(Preview)
+    def _show_preview(self, event: Preview) -> None:
+        event.stop()
+        if event.text != self.input.value or self.input.disabled:
+            return  # typing went on (a newer preview is coming), or the grader has spoken
+        if event.shown is not None:
+            self.show_read(event.shown)
+        else:
+            self._set_preview(
+                Text.assemble(("cannot read this yet: ", "dim"), (event.error or "", "italic"))
+            )
