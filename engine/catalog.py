@@ -1,7 +1,8 @@
 """The problem catalogue: every problem's id, topic, summary and parameters, as plain JSON.
 
 `revise problems` reads `catalog.json` instead of building 44 pydantic models, which keeps it as
-quick as importing pydantic. The file is generated from the models (`python -m engine.catalog`)
+quick as importing pydantic, and `engine.registry` uses it to import only the module that
+defines the problem asked for. The file is generated from the models (`python -m engine.catalog`)
 and a test fails when it no longer matches them, so it cannot drift.
 """
 
@@ -38,6 +39,7 @@ def describe_problems() -> list[dict[str, Any]]:
         rows.append(
             {
                 "id": problem.id,
+                "module": type(problem).__module__,
                 "topic": problem.topic,
                 "summary": problem.summary,
                 "parameters": params,
