@@ -1,6 +1,6 @@
 """Whether two answers are the same: up to float rounding, and up to what a checker accepts.
 
-Two questions, two rules:
+Two questions, two rules (and a third, older one):
 - `differs`: the answers are not the same number up to float64 rounding. It is the rule the
   engine checks its reference computation with (`engine.solve`), and the one a misconception
   rule uses to stand aside when, for these parameters, it gives the right answer after all.
@@ -9,10 +9,13 @@ Two questions, two rules:
   or under the tighter relative tolerance of a problem that has one.
   A misconception whose answer would be accepted as right cannot be recognised, so its rule
   stands aside then.
+- `agrees_to_6_digits`: two numbers equal to a relative 1e-6 (absolute 1e-9 near zero); the
+  gradient and reinforcement-learning misconceptions stand aside by it.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from engine.values import max_abs_diff, relative_scale
@@ -50,6 +53,15 @@ def distinct(wrong: Any, right: Any, relative: float | None = None) -> bool:
 
         return not close(float(wrong), float(right), relative)
     return bool(wrong != right)
+
+
+def agrees_to_6_digits(a: float, b: float) -> bool:
+    """Whether two numbers agree to a relative 1e-6 (1e-9 absolute near zero).
+
+    Looser than `differs`, tighter than `distinct`: the rule gradients and rl were written with,
+    kept as it is so that their misconceptions stand aside for exactly the same parameters.
+    """
+    return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)
 
 
 def _is_number(v: Any) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 import pytest
@@ -14,20 +13,7 @@ from hypothesis import strategies as st
 from engine import ProblemError, get_problem
 from engine.solve import solve
 from tests.conftest import requires_cuda
-
-
-def assert_close(got: Any, expected: Any, tol: float = 1e-10) -> None:
-    if isinstance(expected, dict):
-        assert isinstance(got, dict) and set(got) == set(expected)
-        for k in expected:
-            assert_close(got[k], expected[k], tol)
-    elif isinstance(expected, list):
-        assert isinstance(got, list) and len(got) == len(expected)
-        for a, b in zip(got, expected):
-            assert_close(a, b, tol)
-    else:
-        assert isinstance(got, int | float)
-        assert math.isclose(got, expected, rel_tol=tol, abs_tol=tol), (got, expected)
+from tests.torch_support import assert_close
 
 
 def torch_backprop(params: dict[str, Any]) -> dict[str, Any]:

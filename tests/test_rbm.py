@@ -16,17 +16,10 @@ from engine.errors import ProblemError
 from engine.registry import get_problem
 from engine.solve import solve
 from tests.conftest import requires_cuda
+from tests.torch_support import assert_cuda_reference_equals_cpu, close
 
 DT = torch.float64
 weight = st.floats(-2.0, 2.0)
-
-
-def close(ours: Any, theirs: Any, tol: float = 1e-10) -> bool:
-    if isinstance(ours, dict):
-        return set(ours) == set(theirs) and all(close(ours[k], theirs[k], tol) for k in ours)
-    if isinstance(ours, list):
-        return len(ours) == len(theirs) and all(close(a, b, tol) for a, b in zip(ours, theirs))
-    return abs(ours - theirs) <= tol * max(1.0, abs(theirs))
 
 
 @st.composite
@@ -187,12 +180,7 @@ CALLS = [
 @pytest.mark.cuda
 @pytest.mark.parametrize(("problem", "params"), CALLS)
 def test_cuda_reference_equals_cpu(problem: str, params: dict[str, Any]) -> None:
-    p = get_problem(problem)
-    parsed = p.parse_params(params)
-    cpu = p.reference(parsed, torch.device("cpu"))
-    gpu = p.reference(parsed, torch.device("cuda:0"))
-    assert close(gpu, cpu, 1e-6)
-    assert solve(problem, params, device="cuda").verified.device == "cuda:0"  # type: ignore[union-attr]
+    assert_cuda_reference_equals_cpu(problem, params)
 
 
 def test_cli(cli) -> None:

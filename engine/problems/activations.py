@@ -18,7 +18,7 @@ from pydantic import BeforeValidator, Field, model_validator
 
 from engine.errors import ProblemError
 from engine.latex import num, paren
-from engine.params import Matrix, ParamModel, Real, Vector
+from engine.params import Matrix, ParamModel, Real, Vector, real_or_vector
 from engine.problem import Problem, Wrong, misconception
 from engine.trace import Trace
 
@@ -28,25 +28,11 @@ if TYPE_CHECKING:
 # --- helpers shared by the fully connected modules ------------------------------------------
 
 
-def _number(v: Any) -> float:
-    if isinstance(v, bool) or not isinstance(v, int | float):
-        raise ValueError("must be a number or a list of numbers")
-    if not math.isfinite(v):
-        raise ValueError("must contain finite numbers only")
-    return float(v)
-
-
-def _number_or_vector(v: Any) -> float | list[float]:
-    if isinstance(v, list | tuple):
-        if not v:
-            raise ValueError("must be a number or a non-empty list of numbers")
-        if any(isinstance(e, list | tuple) for e in v):
-            raise ValueError("must be a number or a flat list of numbers, not a nested list")
-        return [_number(e) for e in v]
-    return _number(v)
-
-
-NumberOrVector = Annotated[float | list[float], BeforeValidator(_number_or_vector)]
+# one message for every failure (an empty, nested or non-finite list too): it names what fits
+NumberOrVector = Annotated[
+    float | list[float],
+    BeforeValidator(real_or_vector("must be a number or a non-empty flat list of finite numbers")),
+]
 
 
 def sigmoid(x: float) -> float:

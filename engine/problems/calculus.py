@@ -447,44 +447,41 @@ class Derivative(Problem[DerivativeParams]):
                 value = float(g.item())
         return {"derivative": text, "value": value}
 
-    @misconception("forgot_chain_rule", part="derivative")
-    def _forgot_chain_rule(self, p: DerivativeParams) -> Wrong | None:
+    def _wrong_derivative(
+        self, p: DerivativeParams, rule: Callable[[Any, Any], Any], explanation: str
+    ) -> Wrong | None:
+        """f′ by a mistaken `rule` (None where it does not apply), unless it equals the right f′."""
         import sympy
 
         x, f, d = self._derivative(p)
-        wrong = _without_chain(f, x)
+        wrong = rule(f, x)
         if wrong is None or sympy.expand(wrong - d) == 0:
             return None
-        return Wrong(
-            sympy.sstr(wrong),
+        return Wrong(sympy.sstr(wrong), explanation)
+
+    @misconception("forgot_chain_rule", part="derivative")
+    def _forgot_chain_rule(self, p: DerivativeParams) -> Wrong | None:
+        return self._wrong_derivative(
+            p,
+            _without_chain,
             "You differentiated the outer function but did not multiply by the derivative of "
             "what is inside it: the chain rule gives f(u)′ = f′(u)·u′.",
         )
 
     @misconception("forgot_product_rule", part="derivative")
     def _forgot_product_rule(self, p: DerivativeParams) -> Wrong | None:
-        import sympy
-
-        x, f, d = self._derivative(p)
-        wrong = _product_of_derivatives(f, x)
-        if wrong is None or sympy.expand(wrong - d) == 0:
-            return None
-        return Wrong(
-            sympy.sstr(wrong),
+        return self._wrong_derivative(
+            p,
+            _product_of_derivatives,
             "You multiplied the derivatives of the factors, but the derivative of a product is "
             "(u·w)′ = u′·w + u·w′.",
         )
 
     @misconception("power_rule_exponent", part="derivative")
     def _power_rule_exponent(self, p: DerivativeParams) -> Wrong | None:
-        import sympy
-
-        x, f, d = self._derivative(p)
-        wrong = _keep_exponent(f, x)
-        if wrong is None or sympy.expand(wrong - d) == 0:
-            return None
-        return Wrong(
-            sympy.sstr(wrong),
+        return self._wrong_derivative(
+            p,
+            _keep_exponent,
             "You brought the exponent down but did not lower it by one: (xⁿ)′ = n·xⁿ⁻¹.",
         )
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, model_validator
 
+from engine.compare import agrees_to_6_digits
 from engine.errors import ProblemError
 from engine.latex import num, paren
 from engine.params import ParamModel, PositiveInt, Real, Vector
@@ -81,11 +82,6 @@ def _torch_act(name: str) -> Any:
     import torch
 
     return {"tanh": torch.tanh, "sigmoid": torch.sigmoid, "relu": torch.relu}[name]
-
-
-def _same(a: float, b: float) -> bool:
-    """Whether two answers are indistinguishable to a checker (so a wrong rule tells nothing)."""
-    return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)
 
 
 # --- residual.gradient -----------------------------------------------------------------------
@@ -210,7 +206,7 @@ class ResidualGradient(Problem[ResidualParams]):
     def _forgot_identity_grad(self, p: ResidualParams) -> Wrong | None:
         _, upstream, _, grad = self._parts(p)
         wrong = upstream * self._no_identity(p)
-        if _same(wrong, grad):
+        if agrees_to_6_digits(wrong, grad):
             return None
         return Wrong(
             wrong,
@@ -223,7 +219,7 @@ class ResidualGradient(Problem[ResidualParams]):
     def _forgot_identity_factor(self, p: ResidualParams) -> Wrong | None:
         _, _, factor, _ = self._parts(p)
         wrong = self._no_identity(p)
-        if _same(wrong, factor):
+        if agrees_to_6_digits(wrong, factor):
             return None
         return Wrong(
             wrong,
@@ -234,7 +230,7 @@ class ResidualGradient(Problem[ResidualParams]):
     @misconception("forgot_upstream", part="grad")
     def _forgot_upstream(self, p: ResidualParams) -> Wrong | None:
         _, upstream, factor, grad = self._parts(p)
-        if _same(factor, grad):
+        if agrees_to_6_digits(factor, grad):
             return None
         return Wrong(
             factor,
@@ -246,7 +242,7 @@ class ResidualGradient(Problem[ResidualParams]):
     def _used_activation(self, p: ResidualParams) -> Wrong | None:
         xs, upstream, _, grad = self._parts(p)
         wrong = upstream * math.prod(1 + w * act(p.activation, x) for w, x in zip(p.weights, xs))
-        if _same(wrong, grad):
+        if agrees_to_6_digits(wrong, grad):
             return None
         return Wrong(
             wrong,
@@ -423,7 +419,7 @@ class VanishingChain(Problem[ChainParams]):
     def _forgot_weight(self, p: ChainParams) -> Wrong | None:
         zs, right = self._right(p)
         wrong = math.prod(chain_locals(p, zs, identity=p.residual, weight=False))
-        if _same(wrong, right):
+        if agrees_to_6_digits(wrong, right):
             return None
         return Wrong(
             wrong,
@@ -438,7 +434,7 @@ class VanishingChain(Problem[ChainParams]):
             return None
         zs, right = self._right(p)
         wrong = math.prod(chain_locals(p, zs, identity=False, weight=True))
-        if _same(wrong, right):
+        if agrees_to_6_digits(wrong, right):
             return None
         return Wrong(
             wrong,
@@ -452,7 +448,7 @@ class VanishingChain(Problem[ChainParams]):
             return None
         right = _power(0.25 * abs(p.w), p.depth)
         wrong = _power(abs(p.w), p.depth)
-        if _same(wrong, right):
+        if agrees_to_6_digits(wrong, right):
             return None
         return Wrong(
             wrong,
@@ -465,7 +461,7 @@ class VanishingChain(Problem[ChainParams]):
         slope = MAX_SLOPE[p.activation]
         right = _power(slope * abs(p.w), p.depth)
         wrong = _power(slope, p.depth)
-        if _same(wrong, right):
+        if agrees_to_6_digits(wrong, right):
             return None
         return Wrong(
             wrong,

@@ -17,6 +17,7 @@ from engine.errors import ProblemError
 from engine.latex import matrix, num, paren, vector
 from engine.params import Matrix, OptionalVector, ParamModel, Vector
 from engine.problem import Problem, Wrong, misconception
+from engine.problems.activations import sigmoid
 from engine.problems.common import fmt, fmt_list, sum_of
 from engine.trace import Trace
 
@@ -70,13 +71,6 @@ def _unit_interval(name: str, values: list[float]) -> None:
 
 def _dot(x: list[float], y: list[float]) -> float:
     return math.fsum(p * q for p, q in zip(x, y))
-
-
-def _sigmoid(t: float) -> float:
-    if t >= 0:
-        return 1 / (1 + math.exp(-t))
-    e = math.exp(t)
-    return e / (1 + e)
 
 
 # --- rbm.energy ---------------------------------------------------------------------------------
@@ -233,7 +227,7 @@ def _conditional(
         weights = Wt if weights is W else W
     offsets = (other if other_bias else own) if bias else [0.0] * len(own)
     pre = [c + _dot(row, given) for c, row in zip(offsets, weights)]
-    return [_sigmoid(t) for t in pre] if squash else pre
+    return [sigmoid(t) for t in pre] if squash else pre
 
 
 class RbmConditional(Problem[RbmConditionalParams]):
@@ -266,7 +260,7 @@ class RbmConditional(Problem[RbmConditionalParams]):
                 "Probability that each hidden unit is on",
                 r"p(h_{j} = 1 | v) = \sigma\left(b_{j} + \sum_{i} W_{ij} v_{i}\right)",
                 rf"\sigma({vector(pre)})",
-                [_sigmoid(t) for t in pre],
+                [sigmoid(t) for t in pre],
             )
         else:
             assert p.h is not None
@@ -280,7 +274,7 @@ class RbmConditional(Problem[RbmConditionalParams]):
                 "Probability that each visible unit is on",
                 r"p(v_{i} = 1 | h) = \sigma\left(a_{i} + \sum_{j} W_{ij} h_{j}\right)",
                 rf"\sigma({vector(pre)})",
-                [_sigmoid(t) for t in pre],
+                [sigmoid(t) for t in pre],
             )
         return {self._key(p): probs}
 

@@ -9,12 +9,12 @@ maximised state by state. Greedy policies break ties (values within 1e-9) toward
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, model_validator
 
+from engine.compare import agrees_to_6_digits
 from engine.errors import ProblemError
 from engine.latex import num, paren
 from engine.params import Matrix, NonNegativeInt, ParamModel, Real, Tensor, Vector, shape_of
@@ -42,15 +42,10 @@ SUM_TOLERANCE = 1e-6
 TABLE_ENTRIES = 12
 
 
-def _same(a: float, b: float) -> bool:
-    """Whether a checker could not tell two numbers apart (so a wrong rule says nothing)."""
-    return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)
-
-
 def _same_all(a: Any, b: Any) -> bool:
     if isinstance(a, list):
         return all(_same_all(x, y) for x, y in zip(a, b))
-    return _same(float(a), float(b))
+    return agrees_to_6_digits(float(a), float(b))
 
 
 def _max_latex(values: Sequence[float]) -> str:
@@ -137,7 +132,7 @@ class Return(Problem[ReturnParams]):
         return torch.sum(torch.pow(gamma, t) * r).item()
 
     def _wrong(self, p: ReturnParams, wrong: float, feedback: str) -> Wrong | None:
-        if _same(wrong, discounted(p.rewards, p.gamma)):
+        if agrees_to_6_digits(wrong, discounted(p.rewards, p.gamma)):
             return None
         return Wrong(wrong, feedback)
 

@@ -2,67 +2,41 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
-from textual.widgets import Footer, Header, ProgressBar, Static
+from textual.containers import VerticalScroll
+from textual.widgets import Footer, Header, Static
 
-from revise.screens.session import Entry, Source, practice, read_queue
-from revise.screens.summary import Answered, SessionLog, SummaryScreen
+from revise.screens.rated import RATE_BINDINGS, RatedSession
+from revise.screens.session import Source, practice, read_queue
 from revise.widgets.flashcard import FlashCard, card_faces
 from revise.widgets.rating_bar import RatingBar
 
-if TYPE_CHECKING:
-    from content import Course
-    from revise.app import ReviseApp
 
-
-class DrillScreen(Screen[None]):
+class DrillScreen(RatedSession):
     """Today's flashcards (of one topic, or all), one at a time."""
 
     BINDINGS = [
         Binding("escape", "end", "End session"),
         Binding("space", "flip", "Flip"),
-        Binding("1", "rate(1)", "Again", show=False),
-        Binding("2", "rate(2)", "Hard", show=False),
-        Binding("3", "rate(3)", "Good", show=False),
-        Binding("4", "rate(4)", "Easy", show=False),
+        *RATE_BINDINGS,
         Binding("u", "undo", "Undo"),
         Binding("p", "practice", "Practise anyway"),
     ]
 
     def __init__(self, topic: str | None = None) -> None:
-        super().__init__()
-        self.source = Source(topic=topic, kind="card")
-        self.entries: list[Entry] = []
-        self.index = 0
-        self.session = SessionLog("Drill")
+        super().__init__(Source(topic=topic, kind="card"), "Drill")
         self.flipped = False
         self.busy = True
         self.empty = False
-        self.shown_at = 0.0
-        self.started = 0.0
-
-    @property
-    def revise(self) -> ReviseApp:
-        return cast("ReviseApp", self.app)
-
-    @property
-    def course(self) -> Course:
-        course = self.revise.backend.course
-        assert course is not None
-        return course
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with Horizontal(id="session-bar"):
-            yield Static("", id="session-label")
-            yield ProgressBar(id="session-progress", show_eta=False, show_percentage=False)
+        yield self.session_bar()
         with VerticalScroll(id="drill-body"):
             yield Static("", id="drill-meta")
             yield FlashCard(id="card")
@@ -100,10 +74,8 @@ class DrillScreen(Screen[None]):
 
     def _start(self) -> None:
         self.empty = False
-        self.index = 0
         self.query_one(FlashCard).display = True
-        self.query_one(ProgressBar).update(total=len(self.entries), progress=0)
-        self.show_current()
+        super()._start()
 
     def action_practice(self) -> None:
         self.entries = practice(self.course, self.source, limit=20)
@@ -118,10 +90,7 @@ class DrillScreen(Screen[None]):
             self.finish()
             return
         entry = self.entries[self.index]
-        self.query_one("#session-label", Static).update(
-            f"{self.session.title} · card {self.index + 1} of {len(self.entries)}"
-        )
-        self.query_one(ProgressBar).update(progress=self.index)
+        self._show_progress("card ")
         try:
             card = self.course.card(entry.id)
             topic = self.course.topic(card.topic).title
@@ -162,31 +131,12 @@ class DrillScreen(Screen[None]):
         bar.suggest(None)
         self.refresh_bindings()
 
-    @on(FlashCard.FlipRequested)
-    def _clicked(self) -> None:
-        if self.check_action("flip", ()):
-            self.action_flip()
-
-    @on(RatingBar.Rated)
-    def _rated(self, event: RatingBar.Rated) -> None:
-        event.stop()
-        self.action_rate(event.rating)
-
     def action_rate(self, rating: int) -> None:
         if self.busy or not self.flipped:
             return
         self.busy = True
         self.refresh_bindings()
         self._record(rating)
-
-    @work(exclusive=True, group="record")
-    async def _record(self, rating: int) -> None:
-        entry = self.entries[self.index]
-        seconds = self.revise.ticks() - self.shown_at
-        await self.revise.backend.call(lambda s: s.record(entry.id, rating, seconds=seconds))
-        self.session.add(Answered(entry.id, "card", entry.topic, rating, seconds))
-        self.index += 1
-        self.show_current()
 
     def action_undo(self) -> None:
         self.busy = True
@@ -208,17 +158,6 @@ class DrillScreen(Screen[None]):
         else:
             self.notify(f"Undid the last review ({undone}).")
         self.refresh_bindings()
-
-    def action_end(self) -> None:
-        if self.session.entries:
-            self.finish()
-        else:
-            self.app.pop_screen()
-
-    def finish(self) -> None:
-        self.session.seconds = self.revise.ticks() - self.started
-        titles = {t.id: t.title for t in self.course.topics}
-        self.app.switch_screen(SummaryScreen(self.session, titles))
 
     def palette_commands(self) -> list[tuple[str, str, Any]]:
         commands: list[tuple[str, str, Any]] = [("End drill", "Show the summary", self.action_end)]

@@ -13,20 +13,20 @@ item's serial number, so a late answer from a previous question is recognised an
 from __future__ import annotations
 
 from enum import Enum
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import Footer, Header, ProgressBar, Static
+from textual.widgets import Footer, Header, Static
 
 from revise.screens.questions import Prepared, prepare_question, verdict_text
+from revise.screens.rated import RATE_BINDINGS, RatedSession
 from revise.screens.session import Entry, Source, practice, read_queue
-from revise.screens.summary import Answered, SessionLog, SummaryScreen
+from revise.screens.summary import Answered
 from revise.widgets.answer_box import AnswerBox
 from revise.widgets.flashcard import FlashCard, card_faces
 from revise.widgets.math_view import MathView
@@ -34,9 +34,8 @@ from revise.widgets.rating_bar import RatingBar
 from revise.widgets.trace_view import TraceView, checked_line
 
 if TYPE_CHECKING:
-    from content import Course, Variant
+    from content import Variant
     from engine.checking import CheckResult
-    from revise.app import ReviseApp
 
 
 class State(Enum):
@@ -49,17 +48,14 @@ class State(Enum):
     EMPTY = "empty"
 
 
-class QuizScreen(Screen[None]):
+class QuizScreen(RatedSession):
     """A session over a queue of question families (and, in a review, flashcards)."""
 
     BINDINGS = [
         Binding("escape", "end", "End session"),
         Binding("ctrl+g", "hint", "Hint"),
         Binding("space", "flip", "Show answer"),
-        Binding("1", "rate(1)", "Again", show=False),
-        Binding("2", "rate(2)", "Hard", show=False),
-        Binding("3", "rate(3)", "Good", show=False),
-        Binding("4", "rate(4)", "Easy", show=False),
+        *RATE_BINDINGS,
         Binding("x", "explore", "Explore these numbers"),
         Binding("p", "practice", "Practise anyway"),
     ]
@@ -94,36 +90,18 @@ class QuizScreen(Screen[None]):
             self.line = line
 
     def __init__(self, source: Source) -> None:
-        super().__init__()
-        self.source = source
-        self.entries: list[Entry] = []
-        self.index = 0
+        super().__init__(source, "Review")
         self.serial = 0
         self.state = State.LOADING
-        self.session = SessionLog("Review")
         self.device = "auto"
         self.prepared: Prepared | None = None
         self.seed: int | None = None
         self.used_hint = False
-        self.shown_at = 0.0
         self.answered: tuple[str, bool, float] | None = None  # text, correct, seconds
-        self.started = 0.0
-
-    @property
-    def revise(self) -> ReviseApp:
-        return cast("ReviseApp", self.app)
-
-    @property
-    def course(self) -> Course:
-        course = self.revise.backend.course
-        assert course is not None
-        return course
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with Horizontal(id="session-bar"):
-            yield Static("", id="session-label")
-            yield ProgressBar(id="session-progress", show_eta=False, show_percentage=False)
+        yield self.session_bar()
         with VerticalScroll(id="quiz-body"):
             yield Static("", id="question-meta")
             yield MathView("", id="question")
@@ -183,11 +161,6 @@ class QuizScreen(Screen[None]):
         self.sub_title = self.session.title
         self._start()
 
-    def _start(self) -> None:
-        self.index = 0
-        self.query_one(ProgressBar).update(total=len(self.entries), progress=0)
-        self.show_current()
-
     # --- one item ---------------------------------------------------------------------------
     def _show(self, name: str, visible: bool) -> None:
         self.query_one(f"#{name}").display = visible
@@ -205,10 +178,7 @@ class QuizScreen(Screen[None]):
         self.prepared = None
         self.answered = None
         self.used_hint = False
-        self.query_one("#session-label", Static).update(
-            f"{self.session.title} · {self.index + 1} of {len(self.entries)}"
-        )
-        self.query_one(ProgressBar).update(progress=self.index)
+        self._show_progress()
         for name in ("hint", "verdict", "rating", "trace", "answer", "card"):
             self._show(name, False)
         self.query_one("#hint", Static).update("")
@@ -442,41 +412,24 @@ class QuizScreen(Screen[None]):
         self.query_one(RatingBar).suggest(None)
         self._set_state(State.RATING)
 
-    @on(FlashCard.FlipRequested)
-    def _clicked(self) -> None:
-        if self.check_action("flip", ()):
-            self.action_flip()
-
-    @on(RatingBar.Rated)
-    def _rated(self, event: RatingBar.Rated) -> None:
-        event.stop()
-        self.action_rate(event.rating)
-
     def action_rate(self, rating: int) -> None:
         if self.state is not State.RATING:
             return
         self._set_state(State.SAVING)
         self._record(rating)
 
-    @work(exclusive=True, group="record")
-    async def _record(self, rating: int) -> None:
-        entry = self.entries[self.index]
-        if entry.kind == "family" and self.answered is not None:
-            text, correct, seconds = self.answered
-            seed = self.seed
-            await self.revise.backend.call(
-                lambda s: s.record(
-                    entry.id, rating, seconds=seconds, answer=text, correct=correct, seed=seed
-                )
+    async def _save(self, entry: Entry, rating: int) -> Answered:
+        if entry.kind != "family" or self.answered is None:
+            return await super()._save(entry, rating)
+        # a question's review keeps what was answered, timed to the answer, not to the rating
+        text, correct, seconds = self.answered
+        seed = self.seed
+        await self.revise.backend.call(
+            lambda s: s.record(
+                entry.id, rating, seconds=seconds, answer=text, correct=correct, seed=seed
             )
-            answered = Answered(entry.id, "family", entry.topic, rating, seconds, correct)
-        else:
-            seconds = self.revise.ticks() - self.shown_at
-            await self.revise.backend.call(lambda s: s.record(entry.id, rating, seconds=seconds))
-            answered = Answered(entry.id, "card", entry.topic, rating, seconds)
-        self.session.add(answered)
-        self.index += 1
-        self.show_current()
+        )
+        return Answered(entry.id, "family", entry.topic, rating, seconds, correct)
 
     def action_explore(self) -> None:
         from revise.screens.explorer import ExplorerScreen
@@ -484,17 +437,6 @@ class QuizScreen(Screen[None]):
         if self.prepared is not None:
             variant = self.prepared.variant
             self.app.push_screen(ExplorerScreen(variant.problem, variant.params))
-
-    def action_end(self) -> None:
-        if self.session.entries:
-            self.finish()
-        else:
-            self.app.pop_screen()
-
-    def finish(self) -> None:
-        self.session.seconds = self.revise.ticks() - self.started
-        titles = {t.id: t.title for t in self.course.topics}
-        self.app.switch_screen(SummaryScreen(self.session, titles))
 
     def palette_commands(self) -> list[tuple[str, str, Any]]:
         commands: list[tuple[str, str, Any]] = [
