@@ -716,8 +716,8 @@ def _unreadable(
 
 
 def _praise(expected: Any, parsed: Parsed, mark: Mark) -> str:
-    if isinstance(expected, dict):
-        return f"Correct: all {len(parts.leaves(expected))} parts are right."
+    if isinstance(expected, dict) and (count := len(parts.leaves(expected))) > 1:
+        return f"Correct: all {count} parts are right."
     if isinstance(expected, list) and len(_flatten(expected)) > 1:
         return "Correct: every entry is right."
     if isinstance(expected, str) and isinstance(parsed.item, Expr | Num):
