@@ -255,6 +255,29 @@ def test_macs_count_multiplications_done_with_all_ones() -> None:
     assert got["output_size"] == 4
 
 
+@pytest.mark.parametrize(
+    "call",
+    [
+        {"in_channels": 6, "out_channels": 9, "kernel": [3, 2], "size": [11, 7], "stride": 2,
+         "padding": [2, 1], "dilation": [1, 2], "groups": 3},
+        # too big to run (over 4M input numbers): the reference counts from shapes on "meta"
+        {"in_channels": 256, "out_channels": 512, "kernel": 3, "size": 224, "padding": 1},
+    ],
+)  # fmt: skip
+def test_macs_reference_agrees_with_torch_flop_counter(call: dict[str, Any]) -> None:
+    problem = get_problem("conv2d.macs")
+    ours = problem.reference(problem.parse_params(call), torch.device("cpu"))
+    with torch.device("meta"), FlopCounterMode(display=False) as counter:
+        kernel = call["kernel"] if isinstance(call["kernel"], list) else [call["kernel"]] * 2
+        size = call["size"] if isinstance(call["size"], list) else [call["size"]] * 2
+        x = torch.zeros(1, call["in_channels"], *size)
+        w = torch.zeros(call["out_channels"], call["in_channels"] // call.get("groups", 1), *kernel)
+        F.conv2d(x, w, stride=call.get("stride", 1), padding=call["padding"],
+                 dilation=call.get("dilation", 1), groups=call.get("groups", 1))  # fmt: skip
+    assert ours["flops"] == counter.get_total_flops()
+    assert ours["macs"] == counter.get_total_flops() // 2
+
+
 # --- conv2d.forward ---------------------------------------------------------------------------
 
 

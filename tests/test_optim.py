@@ -112,6 +112,15 @@ def test_matches_torch_optim(call: dict[str, Any]) -> None:
     assert_close(ours["params"], torch_steps(call))
 
 
+@settings(max_examples=100, deadline=None)
+@given(call=calls())
+def test_reference_updates_match_the_optimizer_classes(call: dict[str, Any]) -> None:
+    # the engine verifies with torch.optim's update functions; these are the classes over them
+    problem = get_problem("optim.step")
+    theirs = problem.reference(problem.parse_params(call), torch.device("cpu"))
+    assert_close(theirs["params"], torch_steps(call), tol=1e-12)
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_every_optimiser_with_torch_defaults(name: str) -> None:
     call = {"name": name, "params": [0.5, -1.0], "grads": [[0.3, -0.2], [0.1, 0.4]], "lr": 0.01}

@@ -448,6 +448,7 @@ class GanStep(Problem[GanStepParams]):
         import torch
         import torch.nn.functional as F
         from torch import nn
+        from torch.optim.sgd import sgd
 
         kw: dict[str, Any] = {"dtype": torch.float64, "device": device}
         disc, gen = nn.Linear(1, 1, **kw), nn.Linear(1, 1, **kw)
@@ -459,33 +460,45 @@ class GanStep(Problem[GanStepParams]):
         x = torch.tensor(p.real, **kw).unsqueeze(1)
         z = torch.tensor(p.z, **kw).unsqueeze(1)
 
+        def sgd_step(module: nn.Module, maximize: bool) -> list[float]:
+            # torch.optim's SGD update, the function SGD.step calls (the class would import
+            # torch._dynamo on first use, about a second)
+            params = list(module.parameters())
+            grads = [q.grad for q in params if q.grad is not None]
+            assert len(grads) == len(params)
+            with torch.no_grad():
+                sgd(
+                    params,
+                    grads,
+                    [None] * len(params),
+                    weight_decay=0.0,
+                    momentum=0.0,
+                    lr=p.lr,
+                    dampening=0.0,
+                    nesterov=False,
+                    maximize=maximize,
+                )
+            return [g.item() for g in grads]
+
         # D: one step of gradient ascent on V, the generator's samples held fixed
-        d_opt = torch.optim.SGD(disc.parameters(), lr=p.lr, maximize=True)
         fake = gen(z).detach()
         value = F.logsigmoid(disc(x)).mean() + F.logsigmoid(-disc(fake)).mean()
-        d_opt.zero_grad()
         value.backward()
-        assert disc.weight.grad is not None and disc.bias.grad is not None
-        d_grads = {"w": disc.weight.grad.item(), "b": disc.bias.grad.item()}
-        d_opt.step()
+        d_w, d_b = sgd_step(disc, maximize=True)
 
         # G: one step of gradient descent against the updated D, same z
-        g_opt = torch.optim.SGD(gen.parameters(), lr=p.lr)
         logits = disc(gen(z))
         if p.generator_loss == "nonsaturating":
             g_loss = -F.logsigmoid(logits).mean()
         else:
             g_loss = F.logsigmoid(-logits).mean()
-        g_opt.zero_grad()
         g_loss.backward()
-        assert gen.weight.grad is not None and gen.bias.grad is not None
-        g_grads = {"a": gen.weight.grad.item(), "c": gen.bias.grad.item()}
-        g_opt.step()
+        g_a, g_c = sgd_step(gen, maximize=False)
         return {
             "value": value.item(),
-            "d_grads": d_grads,
+            "d_grads": {"w": d_w, "b": d_b},
             "d_after": {"w": disc.weight.item(), "b": disc.bias.item()},
-            "g_grads": g_grads,
+            "g_grads": {"a": g_a, "c": g_c},
             "g_after": {"a": gen.weight.item(), "c": gen.bias.item()},
         }
 

@@ -424,54 +424,69 @@ class OptimStep(Problem[OptimParams]):
         trace.note("Method", said + " Settings: " + ", ".join(settings) + ".")
 
     def reference(self, p: OptimParams, device: torch.device) -> Any:
+        # torch.optim's own update functions, the ones each Optimizer.step calls. The Optimizer
+        # classes themselves import torch._dynamo on first use (about a second, cold); the tests
+        # hold these functions to the classes.
         import torch
+        from torch.optim import adagrad, adam, adamw, rmsprop, sgd
 
-        theta = torch.tensor(p.params, dtype=torch.float64, device=device, requires_grad=True)
-        wd = p.wd
-        optimiser: torch.optim.Optimizer
-        if p.name == "sgd":
-            optimiser = torch.optim.SGD([theta], lr=p.lr, weight_decay=wd)
-        elif p.name in ("momentum", "nesterov"):
-            optimiser = torch.optim.SGD(
-                [theta],
-                lr=p.lr,
-                momentum=p.momentum,
-                dampening=p.dampening,
-                weight_decay=wd,
-                nesterov=p.name == "nesterov",
-            )
-        elif p.name == "adagrad":
-            optimiser = torch.optim.Adagrad(
-                [theta],
-                lr=p.lr,
-                lr_decay=0,
-                weight_decay=wd,
-                initial_accumulator_value=p.initial_accumulator_value,
-                eps=p.epsilon,
-            )
-        elif p.name == "rmsprop":
-            optimiser = torch.optim.RMSprop(
-                [theta],
-                lr=p.lr,
-                alpha=p.alpha,
-                eps=p.epsilon,
-                weight_decay=wd,
-                momentum=0,
-                centered=p.centered,
-            )
-        elif p.name == "adam":
-            optimiser = torch.optim.Adam(
-                [theta], lr=p.lr, betas=(p.betas[0], p.betas[1]), eps=p.epsilon, weight_decay=wd
-            )
-        else:
-            optimiser = torch.optim.AdamW(
-                [theta], lr=p.lr, betas=(p.betas[0], p.betas[1]), eps=p.epsilon, weight_decay=wd
-            )
+        def zeros() -> list[torch.Tensor]:
+            return [torch.zeros_like(theta)]
+
+        theta = torch.tensor(p.params, dtype=torch.float64, device=device)
+        step = [torch.tensor(0.0, dtype=torch.float64)]
+        momentum_buffer: list[torch.Tensor | None] = [None]
+        first, second, grad_mean = zeros(), zeros(), zeros()
+        accumulator = [torch.full_like(theta, p.initial_accumulator_value)]
+        common: dict[str, Any] = {"lr": p.lr, "weight_decay": p.wd, "maximize": False}
         out = []
         for g in p.grads:
-            theta.grad = torch.tensor(g, dtype=torch.float64, device=device)
-            optimiser.step()
-            out.append(theta.detach().cpu().tolist())
+            grad = [torch.tensor(g, dtype=torch.float64, device=device)]
+            if p.name in ("sgd", "momentum", "nesterov"):
+                momentum = p.momentum if p.name != "sgd" else 0.0
+                sgd.sgd(
+                    [theta],
+                    grad,
+                    momentum_buffer,
+                    momentum=momentum,
+                    dampening=p.dampening,
+                    nesterov=p.name == "nesterov",
+                    **common,
+                )
+            elif p.name == "adagrad":
+                adagrad.adagrad(
+                    [theta], grad, accumulator, step, lr_decay=0.0, eps=p.epsilon, **common
+                )
+            elif p.name == "rmsprop":
+                rmsprop.rmsprop(
+                    [theta],
+                    grad,
+                    second,
+                    grad_mean,
+                    [],
+                    step,
+                    alpha=p.alpha,
+                    eps=p.epsilon,
+                    momentum=0.0,
+                    centered=p.centered,
+                    **common,
+                )
+            else:
+                update = adam.adam if p.name == "adam" else adamw.adamw
+                update(
+                    [theta],
+                    grad,
+                    first,
+                    second,
+                    [],
+                    step,
+                    amsgrad=False,
+                    beta1=p.betas[0],
+                    beta2=p.betas[1],
+                    eps=p.epsilon,
+                    **common,
+                )
+            out.append(theta.cpu().tolist())
         return {"params": out}
 
     # --- misconceptions ---------------------------------------------------------------------

@@ -166,7 +166,7 @@ class ReceptiveField(Problem[ReceptiveFieldParams]):
         stack = nn.Sequential(*convs)
 
         def outputs(n: int) -> int:
-            probe = torch.zeros((1, 1, n, 1), dtype=torch.float64, device="meta")
+            probe = torch.zeros((1, 1, n, 1), dtype=torch.float64, device=device)
             for layer in p.layers:
                 probe = torch.nn.functional.conv2d(
                     probe,
