@@ -61,11 +61,11 @@ class Backend:
         from revise.study import Study
 
         if self.course is None:
-            import content
+            from revise.course_cache import load_course
 
             # `revise validate` and the test suite draw every family's seeds; the app only
             # needs the data, so it skips the sample draws and starts sooner.
-            self.course = content.load(seeds=0)
+            self.course = load_course()
         home = home_dir(self.home)
         study = (
             Study(home, self.course, clock=self._clock) if self._clock else Study(home, self.course)

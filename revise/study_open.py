@@ -15,11 +15,12 @@ def open_study(content_path: str | Path | None = None, home: str | Path | None =
     The course is the packaged one unless `content_path` names a folder or file of content.
     """
     import content
+    from revise.course_cache import load_course
     from revise.paths import db_path, home_dir
     from revise.store.store import check_file
     from revise.study import Study
 
     folder = home_dir(home)
     check_file(db_path(folder))  # a damaged or read-only database is reported before the slow load
-    course = content.load(content_path) if content_path else content.load()
+    course = content.load(content_path) if content_path else load_course()
     return Study(folder, course)

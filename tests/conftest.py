@@ -1,4 +1,4 @@
-"""Shared fixtures: a hermetic home for every test, and a runner for the `revise` command line."""
+"""Shared fixtures: a hermetic home and cache for the tests, and a runner for the command line."""
 
 from __future__ import annotations
 
@@ -8,6 +8,14 @@ import sys
 from pathlib import Path
 
 import pytest
+
+
+@pytest.fixture(autouse=True, scope="session")
+def hermetic_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """No test reads or writes the real user cache; the tests of one worker share one."""
+    folder = tmp_path_factory.mktemp("revise-cache")
+    os.environ["REVISE_CACHE"] = str(folder)
+    return folder
 
 
 @pytest.fixture(autouse=True)

@@ -66,10 +66,10 @@ def run(args: argparse.Namespace) -> int:
     if output.suffix.lower() != ".apkg":
         raise UserError(f"-o {args.output}: an Anki deck file ends in .apkg")
 
-    import content
+    from revise.course_cache import load_course
     from revise.printout.anki import build_package, write_package
 
-    course = content.load(seeds=0)  # every drawn variant is solved (so checked) below
+    course = load_course()  # every drawn variant is solved (so checked) below
     topics = tuple(t.strip() for item in args.topic for t in item.split(",") if t.strip())
     known = {t.id for t in course.topics}
     for t in topics:

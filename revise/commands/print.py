@@ -165,10 +165,10 @@ def run(args: argparse.Namespace) -> int:
         )
     date = sheet_date(args.date)
 
-    import content
+    from revise.course_cache import load_course
     from revise.printout.model import build_problem_sheet, build_sheet
 
-    course = content.load(seeds=0)  # every drawn variant is solved (so checked) below
+    course = load_course()  # every drawn variant is solved (so checked) below
     if args.problem:
         from revise.commands.assignments import parse_assignments
 

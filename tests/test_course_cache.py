@@ -1,0 +1,96 @@
+"""The cached course: the same course as a fresh load, rebuilt when stale or damaged, never fatal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import content
+from revise import course_cache
+from revise.course_cache import load_course
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("REVISE_CACHE", str(folder))
+    return folder
+
+
+@pytest.fixture
+def loads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the real loads of the packaged course."""
+    calls: list[int] = []
+    real = content.load
+
+    def counting(*args: object, **kwargs: int) -> content.Course:
+        calls.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(content, "load", counting)
+    return calls
+
+
+def cached_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("course-*.pickle"))
+
+
+def test_second_load_is_read_from_the_cache_and_equals_a_fresh_load(
+    cache: Path, loads: list[int]
+) -> None:
+    first = load_course()
+    assert len(loads) == 1 and len(cached_files(cache)) == 1
+    second = load_course()
+    assert len(loads) == 1  # served from the file
+    fresh = content.load(seeds=0)
+    assert second == fresh == first
+    assert second.origins == fresh.origins
+    family = fresh.families[0]
+    assert second.family(family.id).variant(3) == family.variant(3)
+
+
+def test_a_change_to_the_code_or_data_makes_a_new_cache_and_drops_the_old(
+    cache: Path, loads: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_course()
+    old = cached_files(cache)
+    monkeypatch.setattr(course_cache, "fingerprint", lambda: "0" * 32)
+    load_course()
+    assert len(loads) == 2
+    assert cached_files(cache) == [cache / f"course-{'0' * 32}.pickle"] != old
+
+
+@pytest.mark.parametrize("damage", [b"", b"not a pickle", b"\x80\x05K\x07."])  # the last: int 7
+def test_a_damaged_cache_is_rebuilt(cache: Path, loads: list[int], damage: bytes) -> None:
+    load_course()
+    (path,) = cached_files(cache)
+    path.write_bytes(damage)
+    assert load_course() == content.load(seeds=0)
+    assert len(loads) == 3  # the two above, and the rebuild
+    assert path.read_bytes() != damage
+
+
+def test_an_unusable_cache_folder_only_costs_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, loads: list[int]
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("in the way")
+    monkeypatch.setenv("REVISE_CACHE", str(blocker / "cache"))
+    assert load_course() == load_course()
+    assert len(loads) == 2
+    assert blocker.read_text() == "in the way"
+
+
+def test_the_fingerprint_follows_the_packaged_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = course_cache.fingerprint()
+    assert course_cache.fingerprint() == before
+    real = Path.read_bytes
+    target = content.loader.DATA_DIR / "topics.yaml"
+
+    def edited(path: Path) -> bytes:
+        data = real(path)
+        return data + b"\n# edited\n" if path == target else data
+
+    monkeypatch.setattr(Path, "read_bytes", edited)
+    assert course_cache.fingerprint() != before
