@@ -5,7 +5,6 @@ deck (`.apkg`). Exporting again updates the notes already in Anki instead of dup
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -67,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"-o {args.output}: an Anki deck file ends in .apkg")
 
     from revise.course_cache import load_course
+    from revise.output_file import replaced_in_one_step
     from revise.printout.anki import build_package, write_package
 
     course = load_course()  # every drawn variant is solved (so checked) below
@@ -87,13 +87,8 @@ def run(args: argparse.Namespace) -> int:
     )
     if sys.stderr.isatty() and summary.problems:
         print(file=sys.stderr)
-    tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
-    try:
-        write_package(package, tmp)
-        os.replace(tmp, output)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise UserError(f"cannot write {output}: {exc.strerror or exc}") from None
+    with replaced_in_one_step(output) as scratch:
+        write_package(package, scratch)
     print(
         f"wrote {output}: {summary.cards} flashcards and {summary.problems} worked problems "
         f"in {summary.decks} decks"

@@ -203,7 +203,10 @@ def run(args: argparse.Namespace) -> int:
         )
     data = render(sheet, fmt, args.font_path)
     if args.output:
-        write_atomically(Path(args.output), data)
+        from revise.output_file import replaced_in_one_step
+
+        with replaced_in_one_step(Path(args.output)) as scratch:
+            scratch.write_bytes(data)
         summary = f"wrote {args.output}: {len(sheet.questions)} question(s)"
         if fmt == "pdf":
             from revise.printout.pdf import page_count
@@ -239,16 +242,3 @@ def render(sheet: Sheet, fmt: str, font_path: list[str]) -> bytes:
     from revise.printout.pdf import compile_pdf
 
     return compile_pdf(source, fonts).pdf
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write the whole file or nothing: a half-written sheet never replaces a good one."""
-    from engine.errors import UserError
-
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
