@@ -270,7 +270,7 @@ class Conv2dMacs(Problem[Conv2dMacsParams]):
         kh, kw = pair(p.kernel)
         sh, sw = pair(p.size)
         ph, pw = pair(p.padding)
-        conv = {"stride": pair(p.stride), "dilation": pair(p.dilation), "groups": p.groups}
+        stride, dilation = pair(p.stride), pair(p.dilation)
         where = shapes_device(device, p.in_channels * (sh + 2 * ph) * (sw + 2 * pw))
         if where.type == "meta":
             # too big to run: torch's FLOP counter works from the shapes alone
@@ -281,7 +281,7 @@ class Conv2dMacs(Problem[Conv2dMacsParams]):
                 (p.out_channels, p.in_channels // p.groups, kh, kw), dtype=x.dtype, device=where
             )
             with FlopCounterMode(display=False) as counter:
-                y = F.conv2d(x, w, padding=(ph, pw), **conv)
+                y = F.conv2d(x, w, None, stride, (ph, pw), dilation, p.groups)
             macs = int(counter.get_total_flops()) // 2  # torch counts 2 FLOPs per MAC
         else:
             # torch does the multiply-adds itself: with all-ones input (padded with ones, as a
@@ -293,7 +293,7 @@ class Conv2dMacs(Problem[Conv2dMacsParams]):
             w = torch.ones(
                 (p.groups, p.in_channels // p.groups, kh, kw), dtype=x.dtype, device=where
             )
-            y = F.conv2d(x, w, **conv)
+            y = F.conv2d(x, w, None, stride, 0, dilation, p.groups)
             macs = int(y.sum().item()) * (p.out_channels // p.groups)
         out = as_answer((int(y.shape[-2]), int(y.shape[-1])), p.window().scalar)
         return {"macs": macs, "flops": 2 * macs, "output_size": out}

@@ -463,7 +463,7 @@ class GanStep(Problem[GanStepParams]):
         def sgd_step(module: nn.Module, maximize: bool) -> list[float]:
             # torch.optim's SGD update, the function SGD.step calls (the class would import
             # torch._dynamo on first use, about a second)
-            params = list(module.parameters())
+            params: list[torch.Tensor] = list(module.parameters())
             grads = [q.grad for q in params if q.grad is not None]
             assert len(grads) == len(params)
             with torch.no_grad():
