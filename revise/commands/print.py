@@ -2,6 +2,8 @@
 
 The same options and seed always give the same sheet; the header prints the command that
 regenerates it. `--problem ID NAME=VALUE ...` prints the worked example for one's own numbers.
+`--cards N` adds short questions from the flashcards; topics that have flashcards but no question
+family (foundations, theory) print as short questions alone.
 """
 
 from __future__ import annotations
@@ -49,6 +51,14 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--difficulty", metavar="LEVEL", help="1, 2 or 3; a list (1,2) or a range (1-2)")
     p.add_argument(
         "--count", type=int, default=DEFAULT_COUNT, help=f"questions (default {DEFAULT_COUNT})"
+    )
+    p.add_argument(
+        "--cards",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also N short questions from the flashcards of the topics (default 0); topics "
+        "without question families print --count short questions",
     )
     p.add_argument("--seed", type=int, help="the sheet's seed (default: a new one, printed)")
     p.add_argument(
@@ -135,7 +145,10 @@ def regenerate_command(args: argparse.Namespace, seed: int | None) -> str:
             words += ["--family", f]
         if args.difficulty:
             words += ["--difficulty", args.difficulty]
-        words += ["--count", str(args.count), "--seed", str(seed)]
+        words += ["--count", str(args.count)]
+        if args.cards > 0:
+            words += ["--cards", str(args.cards)]
+        words += ["--seed", str(seed)]
     if args.solutions != "end":
         words += ["--solutions", args.solutions]
     if args.title:
@@ -163,6 +176,12 @@ def run(args: argparse.Namespace) -> int:
             "--problem prints one worked example: leave out --topic, --family, "
             "--difficulty and --seed"
         )
+    if args.cards < 0:
+        raise UserError(f"--cards {args.cards}: give 0 or more short questions")
+    if args.problem and args.cards:
+        raise UserError("--problem prints one worked example: leave out --cards")
+    if not args.problem and args.count < 1:
+        raise UserError("--count must be at least 1")  # before a sheet of short questions alone
     date = sheet_date(args.date)
 
     from revise.course_cache import load_course
@@ -183,7 +202,9 @@ def run(args: argparse.Namespace) -> int:
             title=args.title,
         )
     else:
-        from revise.printout.select import Selection, parse_difficulty
+        from dataclasses import replace
+
+        from revise.printout.select import Selection, only_short, parse_difficulty
 
         seed = args.seed if args.seed is not None else secrets.randbelow(1_000_000)
         selection = Selection(
@@ -192,7 +213,11 @@ def run(args: argparse.Namespace) -> int:
             difficulties=parse_difficulty(args.difficulty) if args.difficulty else (),
             count=args.count,
             seed=seed,
+            cards=args.cards,
         )
+        if only_short(course, selection):
+            # flashcards but no question family: the sheet is short questions alone
+            selection = replace(selection, count=0, cards=args.cards or args.count)
         sheet = build_sheet(
             course,
             selection,
@@ -207,7 +232,7 @@ def run(args: argparse.Namespace) -> int:
 
         with replaced_in_one_step(Path(args.output)) as scratch:
             scratch.write_bytes(data)
-        summary = f"wrote {args.output}: {len(sheet.questions)} question(s)"
+        summary = f"wrote {args.output}: {counts(sheet)}"
         if fmt == "pdf":
             from revise.printout.pdf import page_count
 
@@ -218,6 +243,16 @@ def run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(data.decode("utf-8"))
     return 0
+
+
+def counts(sheet: Sheet) -> str:
+    """`20 question(s) and 5 short question(s)`, leaving out a kind the sheet has none of."""
+    parts = []
+    if sheet.questions or not sheet.short:
+        parts.append(f"{len(sheet.questions)} question(s)")
+    if sheet.short:
+        parts.append(f"{len(sheet.short)} short question(s)")
+    return " and ".join(parts)
 
 
 def render(sheet: Sheet, fmt: str, font_path: list[str]) -> bytes:

@@ -2,7 +2,8 @@
 
 Readable in any Markdown viewer that draws maths (GitHub, GitLab, VS Code, Obsidian, Jupyter).
 Activation plots go in as SVG data URIs; a convolution window is the input matrix with the
-window's entries boxed.
+window's entries boxed. A flashcard's Markdown is written again from its parsed form
+(`card_markdown`), its text escaped, so a card says in Markdown what it says on the PDF.
 """
 
 from __future__ import annotations
@@ -11,7 +12,20 @@ import re
 from collections.abc import Sequence
 
 from engine.trace import Step
-from revise.printout.model import Question, Sheet
+from revise.printout.card_markdown import (
+    Bold,
+    BulletList,
+    Code,
+    Italic,
+    Line,
+    Math,
+    NumberedList,
+    Paragraph,
+    Span,
+    Text,
+    parse,
+)
+from revise.printout.model import Question, Sheet, ShortQuestion
 from revise.printout.pictures import ActivationPlot, ConvWindow, Picture
 from revise.printout.svg import data_uri, plot_svg
 from revise.printout.typst_writer import info_rows
@@ -25,6 +39,11 @@ _SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|$])")
 def escape(text: str) -> str:
     """Text that Markdown shows as it is (no emphasis, links, HTML or maths)."""
     return _SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+def _escape_spans(text: str) -> str:
+    """As `escape`, but a piece of a line: its spaces at the ends stay."""
+    return _SPECIAL.sub(r"\\\1", re.sub(r"\s+", " ", text))
 
 
 def display(latex: str) -> str:
@@ -114,6 +133,60 @@ def question_markdown(q: Question) -> list[str]:
     return out
 
 
+def card_markdown(markdown: str, label: str = "") -> list[str]:
+    """A card's Markdown written again, escaped; `label` goes in front of its first paragraph."""
+    out: list[str] = []
+    blocks = parse(markdown)
+    if label and (not blocks or not isinstance(blocks[0], Paragraph)):
+        out += [label, ""]
+        label = ""
+    for block in blocks:
+        if isinstance(block, Paragraph):
+            # two spaces at the end of a line: a line break, as the card means
+            lines = [_line_start(_line(x)) for x in block.lines]
+            out += [(f"{label} " if label else "") + "  \n".join(lines), ""]
+            label = ""
+        elif isinstance(block, BulletList):
+            out += [f"- {_line(item)}" for item in block.items] + [""]
+        else:
+            assert isinstance(block, NumberedList)
+            out += [f"{k}. {_line(item)}" for k, item in enumerate(block.items, 1)] + [""]
+    return out
+
+
+def _line_start(line: str) -> str:
+    """A line of a paragraph that Markdown would read as a list item or a rule, escaped."""
+    if line[:1] in ("-", "+", "="):
+        return "\\" + line
+    return re.sub(r"^(\d+)([.)])", r"\1\\\2", line)
+
+
+def _line(spans: Line) -> str:
+    return "".join(_span(s) for s in spans)
+
+
+def _span(span: Span) -> str:
+    if isinstance(span, Text):
+        return _escape_spans(span.text)
+    if isinstance(span, Code):
+        return f"`{span.text}`"  # a code span of a card holds no backtick
+    if isinstance(span, Math):
+        latex = span.latex.strip()
+        return f"$${latex}$$" if span.display else f"${latex}$"
+    if isinstance(span, Bold):
+        return f"**{_line(span.children)}**"
+    assert isinstance(span, Italic)
+    return f"*{_line(span.children)}*"
+
+
+def short_question_markdown(sq: ShortQuestion, with_answer: bool) -> list[str]:
+    out = card_markdown(sq.card.front, f"**{sq.number}.**")
+    out += [f"*{escape(sq.meta)}*", ""]
+    if with_answer:
+        out += card_markdown(sq.card.back, "**Answer:**")
+    return out
+
+
 def _name(name: str) -> str:
     return name if len(name) == 1 else r"\text{" + name.replace("_", r"\_") + "}"
 
@@ -125,19 +198,28 @@ def markdown_source(sheet: Sheet) -> str:
         out += [f"**Topics:** {escape(sheet.topic_line)}  "]
     info = [f"**{k}:** {escape(v)}" for k, v in info_rows(sheet)]
     out += ["  \n".join(info) + "  ", f"**Regenerate:** `{sheet.command}`", ""]
-    out += ["## Questions", ""]
+    if sheet.questions:
+        out += ["## Questions", ""]
     for q in sheet.questions:
         out += question_markdown(q)
         if sheet.solutions == "inline":
             out += solution_markdown(q, heading=False)
+    if sheet.short:
+        out += ["## Short questions", ""]
+        for sq in sheet.short:
+            out += short_question_markdown(sq, sheet.solutions == "inline")
     if sheet.solutions != "none" and len(sheet.questions) > 1:
         out += ["## Answers", "", "| # | Answer |", "|---:|:---|"]
         out += [f"| {q.number} | ${q.answer_latex}$ |" for q in sheet.questions]
         out += [""]
-    if sheet.solutions == "end":
+    if sheet.solutions == "end" and sheet.questions:
         out += ["## Worked solutions", ""]
         for q in sheet.questions:
             out += solution_markdown(q)
+    if sheet.solutions == "end" and sheet.short:
+        out += ["## Short answers", ""]
+        for sq in sheet.short:
+            out += card_markdown(sq.card.back, f"**{sq.number}.**")
     if sheet.glossary:
         titles = {t.id: t.title for t in sheet.topics}
         out += ["## Glossary · 术语", "", "| 中文 | English | Topic |", "|:---|:---|:---|"]

@@ -1,23 +1,27 @@
 """The Markdown of the course's cards as HTML for Anki, maths as MathJax (`\\( \\)`, `\\[ \\]`).
 
-A small, safe converter for what the cards use: paragraphs, line breaks, bullet and numbered
-lists, `**bold**`, `*italic*`, `` `code` ``, and `$...$` / `$$...$$` maths. Everything else is
-shown as text: HTML in a card is escaped, never passed through.
+The card is parsed by `card_markdown`; this module only writes the HTML. Everything a card says
+is escaped, so HTML in a card is shown as text, never passed through.
 """
 
 from __future__ import annotations
 
-import re
 from html import escape
 
-_DISPLAY = re.compile(r"(?<!\\)\$\$(.+?)(?<!\\)\$\$", re.DOTALL)
-_INLINE = re.compile(r"(?<![\\$])\$(?![\s$])(.+?)(?<![\\\s])\$(?!\d)", re.DOTALL)
-_CODE = re.compile(r"`([^`]+)`")
-_BOLD = re.compile(r"\*\*(.+?)\*\*")
-_ITALIC = re.compile(r"(?<![*\w])\*(?!\s)(.+?)(?<!\s)\*(?![*\w])")
-_BULLET = re.compile(r"^\s*[-*+]\s+")
-_NUMBERED = re.compile(r"^\s*\d+[.)]\s+")
-_TOKEN = re.compile(r"\x00(\d+)\x00")
+from revise.printout.card_markdown import (
+    Block,
+    Bold,
+    BulletList,
+    Code,
+    Italic,
+    Line,
+    Math,
+    NumberedList,
+    Paragraph,
+    Span,
+    Text,
+    parse,
+)
 
 
 def math_inline(latex: str) -> str:
@@ -28,53 +32,31 @@ def math_display(latex: str) -> str:
     return r"\[" + escape(latex.strip(), quote=False) + r"\]"
 
 
-def _inline(text: str, saved: list[str]) -> str:
-    """Escape a line of text and apply the inline marks; maths and code are kept as tokens."""
-
-    def keep(html: str) -> str:
-        saved.append(html)
-        return f"\x00{len(saved) - 1}\x00"
-
-    text = _CODE.sub(lambda m: keep(f"<code>{escape(m.group(1))}</code>"), text)
-    text = escape(text, quote=False).replace("\\$", "$")
-    text = _BOLD.sub(r"<b>\1</b>", text)
-    return _ITALIC.sub(r"<i>\1</i>", text)
-
-
 def markdown_to_html(markdown: str) -> str:
     """HTML for a card's Markdown."""
-    saved: list[str] = []
-
-    def keep(html: str) -> str:
-        saved.append(html)
-        return f"\x00{len(saved) - 1}\x00"
-
-    text = _DISPLAY.sub(lambda m: keep(math_display(m.group(1))), markdown.strip())
-    text = _INLINE.sub(lambda m: keep(math_inline(m.group(1))), text)
-    blocks = [b for b in re.split(r"\n\s*\n", text) if b.strip()]
-    out = []
-    for block in blocks:
-        lines = block.splitlines()
-        if all(_BULLET.match(x) or x.startswith("  ") for x in lines) and _BULLET.match(lines[0]):
-            out.append(_list(lines, _BULLET, "ul", saved))
-        elif all(_NUMBERED.match(x) or x.startswith("  ") for x in lines) and _NUMBERED.match(
-            lines[0]
-        ):
-            out.append(_list(lines, _NUMBERED, "ol", saved))
-        else:
-            out.append("<div>" + "<br>".join(_inline(x.strip(), saved) for x in lines) + "</div>")
-    html = "\n".join(out)
-    while _TOKEN.search(html):
-        html = _TOKEN.sub(lambda m: saved[int(m.group(1))], html)
-    return html
+    return "\n".join(_block(b) for b in parse(markdown))
 
 
-def _list(lines: list[str], marker: re.Pattern[str], tag: str, saved: list[str]) -> str:
-    items: list[str] = []
-    for line in lines:
-        if marker.match(line):
-            items.append(marker.sub("", line, count=1))
-        else:
-            items[-1] += " " + line.strip()
-    body = "".join(f"<li>{_inline(item.strip(), saved)}</li>" for item in items)
-    return f"<{tag}>{body}</{tag}>"
+def _block(block: Block) -> str:
+    if isinstance(block, Paragraph):
+        return "<div>" + "<br>".join(_line(x) for x in block.lines) + "</div>"
+    tag = "ul" if isinstance(block, BulletList) else "ol"
+    assert isinstance(block, BulletList | NumberedList)
+    return f"<{tag}>" + "".join(f"<li>{_line(item)}</li>" for item in block.items) + f"</{tag}>"
+
+
+def _line(spans: Line) -> str:
+    return "".join(_span(s) for s in spans)
+
+
+def _span(span: Span) -> str:
+    if isinstance(span, Text):
+        return escape(span.text, quote=False)
+    if isinstance(span, Code):
+        return f"<code>{escape(span.text)}</code>"
+    if isinstance(span, Math):
+        return math_display(span.latex) if span.display else math_inline(span.latex)
+    if isinstance(span, Bold):
+        return f"<b>{_line(span.children)}</b>"
+    assert isinstance(span, Italic)
+    return f"<i>{_line(span.children)}</i>"

@@ -1,4 +1,5 @@
-"""A sheet as data: numbered questions with their worked solutions and pictures.
+"""A sheet as data: numbered questions with their worked solutions and pictures, and short
+questions drawn from the flashcards.
 
 The sheet is built once (questions drawn, solved by the engine and checked against PyTorch/SymPy,
 pictures computed) and then written by each writer: `typst_writer` for PDF, `markdown_writer`
@@ -9,16 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from content import Course, Family, GlossaryTerm, Topic, Variant, answer_part
+from content import Card, Course, Family, GlossaryTerm, Topic, Variant, answer_part
 from content.samplers import SamplingError
 from engine.errors import UserError
 from engine.solve import Solution, solve
 from revise.printout.pictures import Picture, activation_plot, conv_windows, pool_windows
-from revise.printout.select import RETRIES, Selection, derived_seed, pick
+from revise.printout.select import RETRIES, Selection, derived_seed, pick, pick_cards
 from revise.render.values import value_latex
 
 SolutionsMode = Literal["end", "inline", "none"]
@@ -75,6 +76,24 @@ class Question:
 
 
 @dataclass(frozen=True)
+class ShortQuestion:
+    """A flashcard asked on a sheet: its front is the question, its back the answer."""
+
+    number: int
+    card: Card
+    topic: Topic
+
+    @property
+    def meta(self) -> str:
+        """One line under the question: topic, kind of card, Chinese term, seed note."""
+        parts = [self.topic.title, self.card.kind]
+        if self.card.zh:
+            parts.append(self.card.zh)
+        parts.append(f"note {self.card.source}")
+        return " · ".join(parts)
+
+
+@dataclass(frozen=True)
 class Sheet:
     title: str
     topics: tuple[Topic, ...]
@@ -84,6 +103,7 @@ class Sheet:
     solutions: SolutionsMode
     questions: tuple[Question, ...]
     glossary: tuple[GlossaryTerm, ...] = ()
+    short: tuple[ShortQuestion, ...] = ()
 
     @property
     def topic_line(self) -> str:
@@ -172,8 +192,11 @@ def _problem_topic(course: Course, problem_id: str, declared: str) -> Topic | No
     return _topic(course, families[0].topic if families else declared)
 
 
-def _topics_of(course: Course, questions: list[Question]) -> tuple[Topic, ...]:
+def _topics_of(
+    course: Course, questions: list[Question], short: Sequence[ShortQuestion] = ()
+) -> tuple[Topic, ...]:
     seen = {q.topic.id for q in questions if q.topic is not None}
+    seen |= {s.topic.id for s in short}
     return tuple(t for t in course.topics if t.id in seen)
 
 
@@ -199,14 +222,25 @@ def build_sheet(
     verify: bool = True,
     device: str = "cpu",
 ) -> Sheet:
-    """A sheet of `selection.count` questions drawn from `selection.seed`, solved and pictured."""
+    """A sheet of `selection.count` questions drawn from `selection.seed`, solved and pictured,
+    then `selection.cards` short questions from the flashcards of the same topics."""
     questions: list[Question] = []
-    for number, p in enumerate(pick(course, selection), start=1):
+    picks = pick(course, selection) if selection.count else []
+    for number, p in enumerate(picks, start=1):
         variant = variant_for(p.family, p.seed)
         questions.append(
             question_from_variant(number, course, p.family, variant, verify=verify, device=device)
         )
-    topics = _topics_of(course, questions)
+    cards = pick_cards(course, selection.topics, selection.cards, selection.seed)
+    short = [
+        ShortQuestion(number, card, course.topic(card.topic))
+        for number, card in enumerate(cards, start=len(questions) + 1)
+    ]
+    if not questions and not short:
+        raise UserError(
+            "the sheet would have no questions: ask for --count or --cards of 1 or more"
+        )
+    topics = _topics_of(course, questions, short)
     return Sheet(
         title=title or default_title(topics),
         topics=topics,
@@ -216,6 +250,7 @@ def build_sheet(
         solutions=solutions,
         questions=tuple(questions),
         glossary=_glossary_for(course, topics),
+        short=tuple(short),
     )
 
 

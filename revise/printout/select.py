@@ -6,6 +6,10 @@ covers them evenly; a family used a second time gets a different variant. Each q
 (family, variant seed) pair, and a family's first question uses the sheet's seed itself, so
 `--family F --seed S` prints exactly the variant the app shows as (F, S). The questions are then
 ordered as the course teaches them: by topic, then difficulty, then family.
+
+Short questions are flashcards (glossary cards aside: the glossary prints as a table), drawn from
+the same seed under another salt and taken from each topic in turn, then put in the course's
+order of topics and cards.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from content import Course, Family
+from content import Card, Course, Family
 from engine.errors import UserError
 
 #: further seeds tried, in a fixed order, when a family cannot draw a variant for a seed
@@ -27,13 +31,18 @@ RETRIES = 20
 
 @dataclass(frozen=True)
 class Selection:
-    """What a sheet asks for. Empty filters mean "everything"."""
+    """What a sheet asks for. Empty filters mean "everything".
+
+    `count` worked questions (0: none, a sheet of short questions only) and `cards` short
+    questions from the flashcards of the topics.
+    """
 
     topics: tuple[str, ...] = ()
     families: tuple[str, ...] = ()
     difficulties: tuple[int, ...] = ()
     count: int = 10
     seed: int = 0
+    cards: int = 0
 
 
 @dataclass(frozen=True)
@@ -78,15 +87,29 @@ def _matches(family_id: str, pattern: str) -> bool:
     return family_id == pattern or family_id.startswith(pattern + ".")
 
 
-def eligible(course: Course, selection: Selection) -> list[Family]:
-    """The families the filters allow, in course order; UserError naming a filter that is wrong."""
+def check_topics(course: Course, topics: Sequence[str]) -> None:
+    """UserError naming a topic the course does not have."""
     topic_ids = [t.id for t in course.topics]
-    for t in selection.topics:
+    for t in topics:
         if t not in topic_ids:
             raise UserError(
                 f"--topic {t}: no such topic{_suggest(t, topic_ids)}; "
                 f"the topics are {', '.join(topic_ids)}"
             )
+
+
+def only_short(course: Course, selection: Selection) -> bool:
+    """Whether the filters are topics alone, none of which has a question family: such topics
+    (flashcards only) make a sheet of short questions rather than an error."""
+    check_topics(course, selection.topics)
+    if not selection.topics or selection.families or selection.difficulties:
+        return False
+    return not any(f.topic in selection.topics for f in course.families)
+
+
+def eligible(course: Course, selection: Selection) -> list[Family]:
+    """The families the filters allow, in course order; UserError naming a filter that is wrong."""
+    check_topics(course, selection.topics)
     family_ids = [f.id for f in course.families]
     for pattern in selection.families:
         if not any(_matches(fid, pattern) for fid in family_ids):
@@ -138,3 +161,29 @@ def pick(course: Course, selection: Selection) -> list[Pick]:
         chosen,
         key=lambda p: (order.get(p.family.topic, 99), p.family.difficulty, position[p.family.id]),
     )
+
+
+def pick_cards(course: Course, topics: Sequence[str], count: int, seed: int) -> list[Card]:
+    """`count` flashcards of the topics (all when none), spread over them, in the course's order.
+
+    The same topics, seed and count always give the same cards; fewer when the topics have
+    fewer.
+    """
+    check_topics(course, topics)
+    cards = [c for c in course.cards if c.kind != "glossary" and (not topics or c.topic in topics)]
+    if count < 1 or not cards:
+        return []
+    digest = hashlib.sha256(f"revise.sheet.cards#{seed}".encode()).digest()
+    rng = random.Random(int.from_bytes(digest[:8], "big"))
+    by_topic: dict[str, list[Card]] = {}
+    for c in cards:
+        by_topic.setdefault(c.topic, []).append(c)
+    groups = list(by_topic.values())
+    for group in groups:
+        rng.shuffle(group)
+    rng.shuffle(groups)
+    round_robin = [g[k] for k in range(max(len(g) for g in groups)) for g in groups if k < len(g)]
+    chosen = round_robin[:count]
+    order = {t.id: t.order for t in course.topics}
+    position = {c.id: i for i, c in enumerate(course.cards)}
+    return sorted(chosen, key=lambda c: (order.get(c.topic, 99), position[c.id]))

@@ -12,8 +12,9 @@ from dataclasses import replace
 from importlib import resources
 
 from engine.trace import Step
+from revise.printout.card_typst import card_typst
 from revise.printout.fonts import has_cjk, strip_cjk
-from revise.printout.model import Question, Sheet
+from revise.printout.model import Question, Sheet, ShortQuestion
 from revise.printout.pictures import ActivationPlot, ConvWindow, Panel, Picture
 from revise.render.typst_math import latex_to_typst
 from revise.render.values import value_latex
@@ -164,6 +165,8 @@ def sheet_text(sheet: Sheet) -> str:
         parts += [q.title, q.prompt, q.meta]
         parts += [s.title for s in q.solution.steps]
         parts += [s.value for s in q.solution.steps if isinstance(s.value, str)]
+    for sq in sheet.short:
+        parts += [sq.meta, sq.card.front, sq.card.back]
     return "\n".join(parts)
 
 
@@ -184,12 +187,27 @@ def without_cjk(sheet: Sheet) -> Sheet:
         )
         for q in sheet.questions
     )
+    short = tuple(
+        replace(
+            sq,
+            card=sq.card.model_copy(
+                update={
+                    "front": strip_cjk(sq.card.front),
+                    "back": strip_cjk(sq.card.back),
+                    "zh": None,
+                }
+            ),
+            topic=sq.topic.model_copy(update={"title_zh": None}),
+        )
+        for sq in sheet.short
+    )
     return replace(
         sheet,
         title=strip_cjk(sheet.title),
         topics=tuple(t.model_copy(update={"title_zh": None}) for t in sheet.topics),
         questions=questions,
         glossary=(),
+        short=short,
     )
 
 
@@ -199,17 +217,29 @@ def info_rows(sheet: Sheet, chinese_left_out: bool = False) -> list[tuple[str, s
         "inline": "worked solutions after each question",
         "none": "questions only",
     }
+    short_modes = {
+        "end": "answers at the end",
+        "inline": "answers after each question",
+        "none": "questions only",
+    }
     rows = []
     if sheet.seed is not None:
         rows.append(("Seed", str(sheet.seed)))
     rows.append(("Date", sheet.date.isoformat()))
-    count = len(sheet.questions)
-    rows.append(
-        ("Questions", f"{count} question{'s' if count != 1 else ''}, {modes[sheet.solutions]}")
-    )
+    counts = []
+    if sheet.questions:
+        counts.append(_plural(len(sheet.questions), "question"))
+    if sheet.short:
+        counts.append(_plural(len(sheet.short), "short question"))
+    mode = (modes if sheet.questions else short_modes)[sheet.solutions]
+    rows.append(("Questions", f"{' and '.join(counts) or _plural(0, 'question')}, {mode}"))
     if chinese_left_out:
         rows.append(("Note", "Chinese terms left out: no font with Chinese characters was found."))
     return rows
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' if n != 1 else ''}"
 
 
 def typst_source(sheet: Sheet, cjk_family: str | None = None) -> str:
@@ -221,7 +251,10 @@ def typst_source(sheet: Sheet, cjk_family: str | None = None) -> str:
     info = [f"({string(k)}, {string(v)})" for k, v in info_rows(sheet, left_out)]
     info.append(f'("Regenerate", raw({string(sheet.command)}))')
     d = sheet.date
-    running = f"seed {sheet.seed}" if sheet.seed is not None else sheet.questions[0].reference
+    if sheet.seed is not None:
+        running = f"seed {sheet.seed}"
+    else:
+        running = sheet.questions[0].reference if sheet.questions else ""
     out = [
         template(),
         "",
@@ -233,19 +266,26 @@ def typst_source(sheet: Sheet, cjk_family: str | None = None) -> str:
         f"  date: datetime(year: {d.year}, month: {d.month}, day: {d.day}),",
         f"  fonts: {array(string(f) for f in fonts)},",
         ")",
-        "",
-        "= Questions",
     ]
+    if sheet.questions:
+        out += ["", "= Questions"]
     for q in sheet.questions:
         out.append(question_source(q))
         if sheet.solutions == "inline":
             out.extend(solution_source(q, with_head=False))
+    if sheet.short:
+        out += ["", "= Short questions"]
+        out += [short_question_source(sq, sheet.solutions == "inline") for sq in sheet.short]
     if sheet.solutions != "none" and len(sheet.questions) > 1:
         out += ["", "#pagebreak(weak: true)", "= Answers", answer_key_source(sheet.questions)]
-    if sheet.solutions == "end":
+    if sheet.solutions == "end" and sheet.questions:
         out += ["", "= Worked solutions"]
         for q in sheet.questions:
             out.extend(solution_source(q))
+    if sheet.solutions == "end" and sheet.short:
+        if not sheet.questions:
+            out += ["", "#pagebreak(weak: true)"]
+        out += ["", "= Short answers", short_answers_source(sheet.short)]
     if sheet.glossary:
         out += ["", "= Glossary · 术语", glossary_source(sheet)]
     return "\n".join(out) + "\n"
@@ -254,6 +294,17 @@ def typst_source(sheet: Sheet, cjk_family: str | None = None) -> str:
 def answer_key_source(questions: Sequence[Question]) -> str:
     rows = array(f"({q.number}, {math(q.answer_latex)})" for q in questions)
     return f"#answer-key({rows})"
+
+
+def short_question_source(sq: ShortQuestion, with_answer: bool) -> str:
+    """A flashcard as a question: its front, then (inline) its back as the answer."""
+    answer = f", answer: [{card_typst(sq.card.back)}]" if with_answer else ""
+    return f"#short-question({sq.number}, {string(sq.meta)}, [{card_typst(sq.card.front)}]{answer})"
+
+
+def short_answers_source(short: Sequence[ShortQuestion]) -> str:
+    rows = array(f"({sq.number}, [{card_typst(sq.card.back)}])" for sq in short)
+    return f"#short-answers({rows})"
 
 
 def glossary_source(sheet: Sheet) -> str:

@@ -29,6 +29,11 @@ def _string(text: str) -> str:
 
 
 class TypstWriter:
+    def __init__(self, literal_slash: bool = False) -> None:
+        # Typst reads `a/b` as a stacked fraction; LaTeX means a slash. The sheets' worked
+        # solutions keep their stacked look (`P^{-1/N}`); card text asks for the slash.
+        self.literal_slash = literal_slash
+
     def write(self, node: Node) -> str:
         method = getattr(self, f"_{type(node).__name__.lower()}")
         return method(node)
@@ -59,6 +64,8 @@ class TypstWriter:
             return ","
         if text in ESCAPE:
             return "\\" + text
+        if self.literal_slash:
+            return text.replace("/", "\\/")
         return text
 
     def _symbol(self, node: Symbol) -> str:
@@ -107,6 +114,7 @@ class TypstWriter:
         return f"mat(delim: {delim}, {rows})"
 
 
-def latex_to_typst(latex: str) -> str:
-    """Typst math source for a formula of the engine's subset (without the `$` signs)."""
-    return " ".join(TypstWriter().write(parse_latex(latex)).split())
+def latex_to_typst(latex: str, literal_slash: bool = False) -> str:
+    """Typst math source for a formula of the engine's subset (without the `$` signs); with
+    `literal_slash`, a `/` is a slash as in LaTeX rather than a Typst fraction."""
+    return " ".join(TypstWriter(literal_slash).write(parse_latex(latex)).split())

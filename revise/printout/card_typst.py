@@ -1,0 +1,84 @@
+"""The Markdown of the course's cards as Typst markup, for the short questions of a sheet.
+
+The card is parsed by `card_markdown`; every piece of its text goes in as a Typst string literal
+(`#"..."`, `#strong[#"..."]`, `#raw("...")`), never as markup, so no character of a card can
+change the layout. Formulas go through `revise.render.typst_math.latex_to_typst` (a `/` stays
+a slash, as the card's LaTeX means); one it cannot read is shown as its LaTeX, in code type.
+"""
+
+from __future__ import annotations
+
+import re
+
+from revise.printout.card_markdown import (
+    Block,
+    Bold,
+    BulletList,
+    Code,
+    Italic,
+    Line,
+    Math,
+    Paragraph,
+    Span,
+    Text,
+    parse,
+)
+from revise.render.typst_math import latex_to_typst
+
+_SPACES = re.compile(r"\s+")
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def literal(text: str) -> str:
+    """A Typst string literal of `text` exactly as it is, its spaces included."""
+    out = []
+    for ch in text:
+        if ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{{{ord(ch):x}}}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def card_typst(markdown: str) -> str:
+    """Typst markup (to put inside `[...]`) for a card's Markdown."""
+    return "#parbreak()".join(_block(b) for b in parse(markdown))
+
+
+def _block(block: Block) -> str:
+    if isinstance(block, Paragraph):
+        return "#linebreak()".join(_line(x) for x in block.lines)
+    function = "list" if isinstance(block, BulletList) else "enum"
+    items = ", ".join(f"[{_line(item)}]" for item in block.items)
+    return f"#{function}({items})"
+
+
+def _line(spans: Line) -> str:
+    return "".join(_span(s) for s in spans)
+
+
+def _span(span: Span) -> str:
+    if isinstance(span, Text):
+        # runs of spaces are one space, as in Markdown; the ends stay, they part the spans
+        return "#" + literal(_SPACES.sub(" ", span.text)) if span.text else ""
+    if isinstance(span, Code):
+        return f"#raw({literal(span.text)})"
+    if isinstance(span, Math):
+        return _math(span)
+    if isinstance(span, Bold):
+        return f"#strong[{_line(span.children)}]"
+    assert isinstance(span, Italic)
+    return f"#emph[{_line(span.children)}]"
+
+
+def _math(span: Math) -> str:
+    try:
+        body = latex_to_typst(span.latex.strip(), literal_slash=True)
+    except Exception:  # any failure of the converter: the formula is still shown, as LaTeX
+        fence = "$$" if span.display else "$"
+        return f"#raw({literal(fence + span.latex.strip() + fence)})"
+    if not body:
+        return ""
+    return f"$ {body} $" if span.display else f"${body}$"
