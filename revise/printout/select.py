@@ -21,9 +21,12 @@ import random
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from content import Card, Course, Family
 from engine.errors import UserError
+
+T = TypeVar("T", Family, Card)
 
 #: further seeds tried, in a fixed order, when a family cannot draw a variant for a seed
 RETRIES = 20
@@ -131,24 +134,27 @@ def eligible(course: Course, selection: Selection) -> list[Family]:
     return sorted(families, key=lambda f: (order.get(f.topic, 99), position[f.id]))
 
 
+def _spread(items: Sequence[T], salt: str) -> list[T]:
+    """The items shuffled within their topics and the topics shuffled (deterministically from
+    `salt`), then taken one from each topic in turn."""
+    rng = random.Random(int.from_bytes(hashlib.sha256(salt.encode()).digest()[:8], "big"))
+    by_topic: dict[str, list[T]] = {}
+    for item in items:
+        by_topic.setdefault(item.topic, []).append(item)
+    groups = list(by_topic.values())
+    for group in groups:
+        rng.shuffle(group)
+    rng.shuffle(groups)
+    return [g[k] for k in range(max(map(len, groups), default=0)) for g in groups if k < len(g)]
+
+
 def pick(course: Course, selection: Selection) -> list[Pick]:
     """`selection.count` (family, seed) pairs, spread over topics, in the order they are printed."""
     if selection.count < 1:
         raise UserError("--count must be at least 1")
     families = eligible(course, selection)
-    digest = hashlib.sha256(f"revise.sheet#{selection.seed}".encode()).digest()
-    rng = random.Random(int.from_bytes(digest[:8], "big"))
-    by_topic: dict[str, list[Family]] = {}
-    for f in families:
-        by_topic.setdefault(f.topic, []).append(f)
-    groups = list(by_topic.values())
-    for group in groups:
-        rng.shuffle(group)
-    rng.shuffle(groups)
     # one family from each topic in turn until the count is reached
-    round_robin: list[Family] = []
-    for k in range(max(len(g) for g in groups)):
-        round_robin.extend(g[k] for g in groups if k < len(g))
+    round_robin = _spread(families, f"revise.sheet#{selection.seed}")
     chosen: list[Pick] = []
     uses: Counter[str] = Counter()
     while len(chosen) < selection.count:
@@ -173,16 +179,7 @@ def pick_cards(course: Course, topics: Sequence[str], count: int, seed: int) -> 
     cards = [c for c in course.cards if c.kind != "glossary" and (not topics or c.topic in topics)]
     if count < 1 or not cards:
         return []
-    digest = hashlib.sha256(f"revise.sheet.cards#{seed}".encode()).digest()
-    rng = random.Random(int.from_bytes(digest[:8], "big"))
-    by_topic: dict[str, list[Card]] = {}
-    for c in cards:
-        by_topic.setdefault(c.topic, []).append(c)
-    groups = list(by_topic.values())
-    for group in groups:
-        rng.shuffle(group)
-    rng.shuffle(groups)
-    round_robin = [g[k] for k in range(max(len(g) for g in groups)) for g in groups if k < len(g)]
+    round_robin = _spread(cards, f"revise.sheet.cards#{seed}")
     chosen = round_robin[:count]
     order = {t.id: t.order for t in course.topics}
     position = {c.id: i for i, c in enumerate(course.cards)}
