@@ -508,8 +508,14 @@ def _product_of_derivatives(f: Any, x: Any) -> Any:
     return wrong if found else None
 
 
-def _without_chain(f: Any, x: Any) -> Any:
-    """f′ with every inner derivative left out (the chain rule forgotten); None if no chain."""
+#: a misconception's rule for one term: its (wrong) derivative and whether the mistake changed
+#: it, or None to differentiate the term correctly
+TermRule = Callable[[Any, Callable[[Any], Any]], tuple[Any, bool] | None]
+
+
+def _misdifferentiate(f: Any, x: Any, rule: TermRule) -> Any:
+    """f′ by the sum and product rules, each other term by `rule` (or correctly when it passes);
+    None if the mistake changed nothing."""
     import sympy
 
     found = False
@@ -527,51 +533,42 @@ def _without_chain(f: Any, x: Any) -> Any:
             return sympy.Add(
                 *[sympy.Mul(*args[:i], d(a), *args[i + 1 :]) for i, a in enumerate(args)]
             )
-        if e.is_Pow:
-            base, n = e.args
-            if n.has(x):
-                return Differentiator(x, None, "")(e)
-            if base != x:
-                found = True
-            return n * base ** (n - 1)
-        name = type(e).__name__
-        if name in _OUTER and len(e.args) == 1:
-            if e.args[0] != x:
-                found = True
-            return _OUTER[name][0](e.args[0])
-        return Differentiator(x, None, "")(e)
+        taken = rule(e, d)
+        if taken is None:
+            return Differentiator(x, None, "")(e)
+        value, mistaken = taken
+        found = found or mistaken
+        return value
 
     wrong = d(f)
     return wrong if found else None
+
+
+def _without_chain(f: Any, x: Any) -> Any:
+    """f′ with every inner derivative left out (the chain rule forgotten); None if no chain."""
+
+    def rule(e: Any, d: Callable[[Any], Any]) -> tuple[Any, bool] | None:
+        if e.is_Pow:
+            base, n = e.args
+            return None if n.has(x) else (n * base ** (n - 1), base != x)
+        name = type(e).__name__
+        if name in _OUTER and len(e.args) == 1:
+            return _OUTER[name][0](e.args[0]), e.args[0] != x
+        return None
+
+    return _misdifferentiate(f, x, rule)
 
 
 def _keep_exponent(f: Any, x: Any) -> Any:
     """f′ with (uⁿ)′ taken as n·uⁿ (exponent not lowered); None if f has no such power."""
-    import sympy
 
-    found = False
-
-    def d(e: Any) -> Any:
-        nonlocal found
-        if not e.has(x):
-            return sympy.S.Zero
-        if e == x:
-            return sympy.S.One
-        if e.is_Add:
-            return sympy.Add(*[d(t) for t in e.args])
-        if e.is_Mul:
-            args = list(e.args)
-            return sympy.Add(
-                *[sympy.Mul(*args[:i], d(a), *args[i + 1 :]) for i, a in enumerate(args)]
-            )
+    def rule(e: Any, d: Callable[[Any], Any]) -> tuple[Any, bool] | None:
         if e.is_Pow and not e.args[1].has(x) and e.args[1] != 1:
             base, n = e.args
-            found = True
-            return n * base**n * d(base)
-        return Differentiator(x, None, "")(e)
+            return n * base**n * d(base), True
+        return None
 
-    wrong = d(f)
-    return wrong if found else None
+    return _misdifferentiate(f, x, rule)
 
 
 # --- hessian.critical_point -----------------------------------------------------------------

@@ -23,23 +23,9 @@ from revise.printout.card_markdown import (
     Text,
     parse,
 )
-from revise.render.typst_math import latex_to_typst
+from revise.render.typst_math import latex_to_typst, typst_string
 
 _SPACES = re.compile(r"\s+")
-_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def literal(text: str) -> str:
-    """A Typst string literal of `text` exactly as it is, its spaces included."""
-    out = []
-    for ch in text:
-        if ch in _ESCAPES:
-            out.append(_ESCAPES[ch])
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{{{ord(ch):x}}}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
 
 
 def card_typst(markdown: str) -> str:
@@ -62,9 +48,9 @@ def _line(spans: Line) -> str:
 def _span(span: Span) -> str:
     if isinstance(span, Text):
         # runs of spaces are one space, as in Markdown; the ends stay, they part the spans
-        return "#" + literal(_SPACES.sub(" ", span.text)) if span.text else ""
+        return "#" + typst_string(_SPACES.sub(" ", span.text)) if span.text else ""
     if isinstance(span, Code):
-        return f"#raw({literal(span.text)})"
+        return f"#raw({typst_string(span.text)})"
     if isinstance(span, Math):
         return _math(span)
     if isinstance(span, Bold):
@@ -78,7 +64,7 @@ def _math(span: Math) -> str:
         body = latex_to_typst(span.latex.strip(), literal_slash=True)
     except Exception:  # any failure of the converter: the formula is still shown, as LaTeX
         fence = "$$" if span.display else "$"
-        return f"#raw({literal(fence + span.latex.strip() + fence)})"
+        return f"#raw({typst_string(fence + span.latex.strip() + fence)})"
     if not body:
         return ""
     return f"$ {body} $" if span.display else f"${body}$"

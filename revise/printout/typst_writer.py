@@ -16,7 +16,7 @@ from revise.printout.card_typst import card_typst
 from revise.printout.fonts import has_cjk, strip_cjk
 from revise.printout.model import Question, Sheet, ShortQuestion
 from revise.printout.pictures import ActivationPlot, ConvWindow, Panel, Picture
-from revise.render.typst_math import latex_to_typst
+from revise.render.typst_math import latex_to_typst, typst_string
 from revise.render.values import value_latex
 
 BODY_FONT = "Libertinus Serif"
@@ -29,8 +29,7 @@ def template() -> str:
 
 def string(text: str) -> str:
     """A Typst string literal (shown as plain text wherever content is expected)."""
-    body = " ".join(text.split())
-    return '"' + body.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return typst_string(" ".join(text.split()))
 
 
 def math(latex: str) -> str:

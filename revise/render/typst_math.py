@@ -24,8 +24,20 @@ ESCAPE = set('[]*#$_^&@"\\;,`~<')
 TYPST_ACCENT = {"hat": "hat", "tilde": "tilde", "bar": "overline", "bold": "bold", "dot": "dot"}
 
 
-def _string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def typst_string(text: str) -> str:
+    """A Typst string literal of `text` exactly as it is, its spaces included."""
+    out = []
+    for ch in text:
+        if ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{{{ord(ch):x}}}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
 
 
 class TypstWriter:
@@ -75,8 +87,8 @@ class TypstWriter:
 
     def _word(self, node: Word) -> str:
         if node.function:
-            return f"op({_string(node.text)})"
-        return _string(node.text)
+            return f"op({typst_string(node.text)})"
+        return typst_string(node.text)
 
     def _space(self, node: Space) -> str:
         return {0: "", 1: " thin ", 2: " quad "}.get(node.width, " wide ")
