@@ -14,6 +14,21 @@ from engine.values import to_json
 
 
 @dataclass(frozen=True)
+class Table:
+    """A table-valued step (a layer summary, Q after each backup, BPTT quantities per step).
+
+    `header` and every cell are LaTeX in the same subset as formulas, so each back-end draws them
+    as it draws maths; a cell may be empty. Every row has as many cells as the header.
+    """
+
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"header": list(self.header), "rows": [list(r) for r in self.rows]}
+
+
+@dataclass(frozen=True)
 class Step:
     """One step of a worked solution."""
 
@@ -21,14 +36,18 @@ class Step:
     formula: str
     substituted: str
     value: Any
+    table: Table | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "title": self.title,
             "formula": self.formula,
             "substituted": self.substituted,
             "value": self.value,
         }
+        if self.table is not None:
+            out["table"] = self.table.to_json()
+        return out
 
 
 @dataclass
@@ -39,6 +58,21 @@ class Trace:
 
     def step(self, title: str, formula: str, substituted: str, value: Any) -> Any:
         self.steps.append(Step(title, formula, substituted, to_json(value)))
+        return value
+
+    def table(
+        self,
+        title: str,
+        header: list[str],
+        rows: list[list[str]],
+        value: Any,
+        formula: str = "",
+    ) -> Any:
+        """A step whose result is best read as a table; `value` is its JSON value as usual."""
+        if any(len(row) != len(header) for row in rows):
+            raise ValueError(f"table step {title!r}: every row needs {len(header)} cells")
+        grid = Table(tuple(header), tuple(tuple(row) for row in rows))
+        self.steps.append(Step(title, formula, "", to_json(value), grid))
         return value
 
     def note(self, title: str, text: str) -> None:
