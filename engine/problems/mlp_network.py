@@ -366,7 +366,6 @@ class MlpNetwork(Problem[NetworkParams]):
         zs, as_ = [], []
         for w, b, name in zip(ws, bs, p.activations):
             z = F.linear(a, w, b)
-            z.retain_grad()
             if name == "sigmoid":
                 a = torch.sigmoid(z)
             elif name == "tanh":
@@ -390,7 +389,10 @@ class MlpNetwork(Problem[NetworkParams]):
             loss = 0.5 * F.mse_loss(a, t(p.targets()), reduction="sum")
         else:
             loss = F.mse_loss(a, t(p.targets()))
-        loss.backward()
+        # δ_l = ∂L/∂z_l straight from autograd, with the weight and bias gradients
+        layers = len(ws)
+        grads = torch.autograd.grad(loss, [*zs, *ws, *bs])
+        dzs, dws, dbs = grads[:layers], grads[layers : 2 * layers], grads[2 * layers :]
 
         def out(v: torch.Tensor) -> Any:
             return v.detach().cpu().tolist()
@@ -399,15 +401,15 @@ class MlpNetwork(Problem[NetworkParams]):
             "loss": loss.item(),
             "z": [out(z) for z in zs],
             "a": [out(a) for a in as_],
-            "deltas": [out(z.grad) for z in zs],  # type: ignore[arg-type]
-            "grads": {"weights": [out(w.grad) for w in ws], "biases": [out(b.grad) for b in bs]},  # type: ignore[arg-type]
+            "deltas": [out(d) for d in dzs],
+            "grads": {"weights": [out(g) for g in dws], "biases": [out(g) for g in dbs]},
         }
         if p.lr is not None:
-            with torch.no_grad():
-                answer["updated"] = {
-                    "weights": [out(w - p.lr * w.grad) for w in ws],
-                    "biases": [out(b - p.lr * b.grad) for b in bs],
-                }
+            lr = p.lr
+            answer["updated"] = {
+                "weights": [out(w - lr * g) for w, g in zip(ws, dws)],
+                "biases": [out(b - lr * g) for b, g in zip(bs, dbs)],
+            }
         return answer
 
     # --- misconceptions ----------------------------------------------------------------------

@@ -332,7 +332,7 @@ class BatchNormForward(Problem[BatchNormParams]):
                 x_hat = bn(x)
             rm, rv = bn.running_mean, bn.running_var
             parts = [rm, rv, x_hat.T, y.T, rm, rv]
-            return _shape(p, *[t.cpu().tolist() for t in parts])  # type: ignore[union-attr]
+            return _shape(p, *[t.cpu().tolist() for t in parts])
         # the module keeps neither the batch statistics nor x̂: x̂ is what a BatchNorm without
         # affine weights returns, and the statistics are read off the input
         plain = torch.nn.BatchNorm1d(
