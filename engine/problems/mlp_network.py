@@ -414,10 +414,11 @@ class MlpNetwork(Problem[NetworkParams]):
 
     # --- misconceptions ----------------------------------------------------------------------
     def _if_different(self, p: NetworkParams, wrong: NetworkPass) -> dict[str, Any] | None:
-        from engine.values import to_json
+        from engine.values import max_abs_diff, to_json
 
         answer = to_json(wrong.answer())
-        return None if answer == to_json(network_pass(p).answer()) else answer
+        # a rule that only moves the answer by rounding error is not a different answer
+        return None if max_abs_diff(answer, to_json(network_pass(p).answer())) < 1e-12 else answer
 
     @misconception("forgot_output_derivative")
     def _forgot_output_derivative(self, p: NetworkParams) -> Wrong | None:
