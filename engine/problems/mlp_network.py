@@ -37,6 +37,8 @@ ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "linear", "softmax")
 def _weights(v: Any) -> list[list[list[float]]]:
     if not isinstance(v, list | tuple) or not v:
         raise ValueError("must be a list of weight matrices [W₁, …, W_L], one per layer")
+    if all(isinstance(r, list | tuple) and r and not isinstance(r[0], list | tuple) for r in v):
+        v = [v]  # a single matrix: a network of one layer
     out = []
     for i, m in enumerate(v, start=1):
         try:
