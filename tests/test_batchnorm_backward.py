@@ -270,3 +270,11 @@ def test_cuda_agrees_with_cpu() -> None:
         gpu = solve(problem, params, device="cuda")
         assert gpu.verified is not None and gpu.verified.device.startswith("cuda")
         assert_close(gpu.answer, solve(problem, params, device="cpu").answer, 1e-9)
+
+
+def test_forgetting_gamma_and_using_x_for_dgamma_are_named() -> None:
+    right = torch_backward(EXAMPLE)
+    without_gamma = [v / EXAMPLE["gamma"] for v in right["dx"]]
+    assert _named("batchnorm.backward", EXAMPLE, without_gamma, "dx") == "forgot_gamma"
+    on_x = sum(g * x for g, x in zip(EXAMPLE["upstream"], EXAMPLE["x"]))
+    assert _named("batchnorm.backward", EXAMPLE, on_x, "dgamma") == "dgamma_with_x"

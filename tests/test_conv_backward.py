@@ -245,3 +245,13 @@ def test_cuda_agrees_with_cpu() -> None:
         gpu = solve(problem, params, device="cuda")
         assert gpu.verified is not None and gpu.verified.device.startswith("cuda")
         assert_close(gpu.answer, solve(problem, params, device="cpu").answer, 1e-9)
+
+
+def test_averaging_the_upstream_for_db_is_named() -> None:
+    mean = torch.tensor(BACKWARD["upstream"], dtype=torch.float64).mean().item()
+    assert _named("conv2d.backward", BACKWARD, mean, "db") == "db_mean"
+
+
+def test_a_transposed_convolution_without_its_bias_is_named() -> None:
+    wrong = torch_conv_transpose(dict(TRANSPOSE, bias=0))
+    assert _named("convtranspose2d.forward", TRANSPOSE, wrong, None) == "forgot_bias"

@@ -297,3 +297,18 @@ def test_cli_classic_example(cli: Any) -> None:
     assert human.returncode == 0 and "δ₂" in human.stdout and "Answer" in human.stdout
     bad = cli("solve", "mlp.network", *args, 'activations=["softmax","sigmoid"]')
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_dropping_the_half_of_the_squared_loss_is_named() -> None:
+    right = torch_network(CLASSIC)
+    doubled = [[[2 * v for v in row] for row in w] for w in right["grads"]["weights"]]
+    assert _named(CLASSIC, doubled, "grads.weights") == "forgot_half"
+
+
+def test_adding_the_gradient_is_named() -> None:
+    right = torch_network(CLASSIC)
+    ascended = [
+        (torch.tensor(w, dtype=torch.float64) + CLASSIC["lr"] * torch.tensor(g)).tolist()
+        for w, g in zip(CLASSIC["weights"], right["grads"]["weights"])
+    ]
+    assert _named(CLASSIC, ascended, "updated.weights") == "gradient_ascent"
