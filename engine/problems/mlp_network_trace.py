@@ -16,7 +16,8 @@ from engine.trace import Trace
 if TYPE_CHECKING:
     import numpy as np
 
-    from engine.problems.mlp_network import NetworkParams, NetworkPass
+    from engine.problems.mlp_network import NetworkPass
+    from engine.problems.mlp_network_params import NetworkParams
 
 SYMBOL = {
     "sigmoid": r"\sigma",
