@@ -35,6 +35,19 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "w": [[1, 0], [2, -1]],
         "bias": 0.5,
     },
+    "conv2d.backward": {
+        "x": [[1, 2, 0, 1], [0, 1, 3, 2], [2, 0, 1, 1], [1, 3, 2, 0]],
+        "w": [[1, 0], [2, -1]],
+        "stride": 2,
+        "upstream": [[1, -1], [0.5, 2]],
+    },
+    "convtranspose2d.forward": {
+        "x": [[1, 2], [3, -1]],
+        "w": [[1, 0, 2], [0, 1, -1], [1, 1, 0]],
+        "bias": 0.5,
+        "stride": 2,
+        "padding": 1,
+    },
     "pool2d.forward": {
         "x": [[1, 3, 2, 4, 1], [5, 6, 1, 2, 0], [7, 2, 3, 0, 2], [1, 2, 4, 8, 3], [0, 1, 2, 3, 4]],
         "kind": "max",
@@ -62,6 +75,20 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "b2": [0.1],
     },
     "batchnorm.forward": {"x": [1.0, 2.0, 3.0, 6.0], "gamma": 2.0, "beta": 0.5},
+    # the classic 2-2-2 sigmoid network, one step of gradient descent
+    "mlp.network": {
+        "x": [0.05, 0.10],
+        "y": [0.01, 0.99],
+        "weights": [[[0.15, 0.20], [0.25, 0.30]], [[0.40, 0.45], [0.50, 0.55]]],
+        "biases": [0.35, 0.60],
+        "activations": ["sigmoid", "sigmoid"],
+        "lr": 0.5,
+    },
+    "batchnorm.backward": {
+        "x": [1.0, 2.0, 3.0, 6.0],
+        "gamma": 2.0,
+        "upstream": [0.5, -1.0, 0.2, 0.4],
+    },
     "loss": {"name": "bce", "prediction": [0.9, 0.2, 0.6], "target": [1, 0, 1]},
     "softmax.cross_entropy": {"logits": [2.0, 1.0, 0.1], "target": 0},
     "regularization": {"w": [0.5, -1.0, 2.0], "kind": "l2", "lam": 0.01, "data_loss": 0.3},

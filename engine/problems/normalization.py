@@ -1,9 +1,14 @@
-"""Batch normalisation in training mode: batch statistics, normalised values and running buffers.
+"""Batch normalisation's forward pass: batch statistics, normalised values and running buffers.
 
-This module owns `batchnorm.forward`. It follows PyTorch's `nn.BatchNorm1d` exactly: the batch is
-normalised with the biased variance (divide by m), the running variance is updated with the
-unbiased one (divide by m − 1), and `momentum` is the weight of the new batch:
-running ← (1 − momentum)·running + momentum·batch statistic.
+This module owns `batchnorm.forward` and the batch parameter type `batchnorm.backward` shares. It
+follows PyTorch's `nn.BatchNorm1d` exactly: in training mode the batch is normalised with the
+biased variance (divide by m), the running variance is updated with the unbiased one (divide by
+m − 1), and `momentum` is the weight of the new batch:
+running ← (1 − momentum)·running + momentum·batch statistic. At prediction time
+(`training=false`) the layer normalises with the running statistics and leaves them unchanged.
+
+PyTorch refuses eps = 0 in training mode, a legal input here (the maths only needs a non-zero
+variance): the reference then computes the same formulas with plain tensor operations.
 """
 
 from __future__ import annotations
@@ -55,6 +60,9 @@ class BatchNormParams(ParamModel):
     momentum: Real = Field(0.1, description="weight of the new batch in the running statistics")
     running_mean: NumberOrVector = Field(0.0, description="running mean before this batch")
     running_var: NumberOrVector = Field(1.0, description="running variance before this batch")
+    training: bool = Field(
+        True, description="false: prediction time, normalise with the running statistics"
+    )
 
     @property
     def matrix_input(self) -> bool:
@@ -77,7 +85,7 @@ class BatchNormParams(ParamModel):
     def _check(self) -> BatchNormParams:
         channels = len(self.columns)
         m = len(self.columns[0])
-        if m < 2:
+        if m < 2 and self.training:
             raise ProblemError(
                 "x",
                 "a batch of one example has no spread to normalise by: BatchNorm in training "
@@ -93,20 +101,38 @@ class BatchNormParams(ParamModel):
                     f"expected {channels} numbers, one per channel (columns of x), "
                     f"got {len(value)}",
                 )
-        if self.eps < 0:
-            raise ProblemError("eps", "must be ≥ 0")
         if not 0 <= self.momentum <= 1:
             raise ProblemError("momentum", "must be between 0 and 1 (the weight of the new batch)")
-        if self.eps == 0:
-            for c, col in enumerate(self.columns):
-                if max(col) == min(col):
-                    where = f"channel {c} of x" if self.matrix_input else "x"
+        if not self.training:
+            for c, v in enumerate(self.per_channel("running_var")):
+                where = f" (channel {c})" if self.matrix_input else ""
+                if v < 0:
+                    raise ProblemError("running_var", f"a variance cannot be negative{where}")
+                if v + self.eps == 0:
                     raise ProblemError(
                         "eps",
-                        f"every value in {where} is the same, so the variance is 0 and eps = 0 "
-                        f"would divide by zero",
+                        f"the running variance{where} is 0, so eps = 0 would divide by zero",
                     )
+            if self.eps < 0:
+                raise ProblemError("eps", "must be ≥ 0")
+            return self
+        check_spread(self.columns, self.eps, self.matrix_input)
         return self
+
+
+def check_spread(columns: list[list[float]], eps: float, matrix_input: bool) -> None:
+    """eps ≥ 0, and with eps = 0 every channel of the batch must have some spread."""
+    if eps < 0:
+        raise ProblemError("eps", "must be ≥ 0")
+    if eps == 0:
+        for c, col in enumerate(columns):
+            if max(col) == min(col):
+                where = f"channel {c} of x" if matrix_input else "x"
+                raise ProblemError(
+                    "eps",
+                    f"every value in {where} is the same, so the variance is 0 and eps = 0 "
+                    f"would divide by zero",
+                )
 
 
 def _stats(col: list[float]) -> tuple[float, float]:
@@ -123,11 +149,22 @@ def batchnorm(
     running_unbiased: bool = True,
     momentum_weights_old: bool = False,
     no_sqrt: bool = False,
+    batch_statistics: bool = False,
 ) -> dict[str, Any]:
-    """The answer; the keyword arguments switch on known wrong rules (for misconceptions)."""
+    """The answer; the keyword arguments switch on known wrong rules (for misconceptions).
+
+    `batch_statistics` normalises with the batch at prediction time too (a wrong rule).
+    """
     means, variances, xhats, ys, rms, rvs = [], [], [], [], [], []
     gammas, betas = p.per_channel("gamma"), p.per_channel("beta")
     old_means, old_vars = p.per_channel("running_mean"), p.per_channel("running_var")
+    if not p.training and not batch_statistics:
+        for c, col in enumerate(p.columns):
+            scale = old_vars[c] + p.eps if no_sqrt else math.sqrt(old_vars[c] + p.eps)
+            xhat = [(v - old_means[c]) / scale for v in col]
+            xhats.append(xhat)
+            ys.append([gammas[c] * h + betas[c] for h in xhat])
+        return _shape(p, old_means, old_vars, xhats, ys, old_means, old_vars)
     mom = 1.0 - p.momentum if momentum_weights_old else p.momentum
     for c, col in enumerate(p.columns):
         m = len(col)
@@ -166,13 +203,16 @@ def _fmt(v: Any) -> str:
 class BatchNormForward(Problem[BatchNormParams]):
     id = "batchnorm.forward"
     summary = (
-        "BatchNorm in training mode, as nn.BatchNorm1d: batch mean and biased variance, x̂, "
-        "y = γx̂ + β, and the running mean and variance (updated with the unbiased variance)."
+        "BatchNorm as nn.BatchNorm1d: in training mode the batch mean and biased variance, x̂, "
+        "y = γx̂ + β, and the running mean and variance (updated with the unbiased variance); "
+        "with training=false, prediction time: normalised with the running statistics."
     )
     topic = "norm"
     Params = BatchNormParams
 
     def solve(self, p: BatchNormParams, trace: Trace) -> Any:
+        if not p.training:
+            return self._predict(p, trace)
         gammas, betas = p.per_channel("gamma"), p.per_channel("beta")
         old_means, old_vars = p.per_channel("running_mean"), p.per_channel("running_var")
         mom = p.momentum
@@ -232,9 +272,42 @@ class BatchNormForward(Problem[BatchNormParams]):
             rvs.append(rv)
         return _shape(p, means, variances, xhats, ys, rms, rvs)
 
+    def _predict(self, p: BatchNormParams, trace: Trace) -> Any:
+        """Prediction time: the running statistics stand in for the batch's, and stay as they are."""
+        gammas, betas = p.per_channel("gamma"), p.per_channel("beta")
+        means, variances = p.per_channel("running_mean"), p.per_channel("running_var")
+        trace.note(
+            "Prediction time",
+            "The layer normalises with the running mean and variance estimated during training, "
+            "not with statistics of this batch, so each example's output does not depend on the "
+            "others; the running statistics are not updated.",
+        )
+        xhats, ys = [], []
+        for c, col in enumerate(p.columns):
+            where = f" (channel {c})" if p.matrix_input else ""
+            mean, var = means[c], variances[c]
+            denom = math.sqrt(var + p.eps)
+            xhat = trace.step(
+                "Normalise with the running statistics" + where,
+                r"\hat{x}_{i} = \frac{x_{i} - \hat{\mu}}{\sqrt{\hat{\sigma}^{2} + \epsilon}}",
+                rf"\frac{{{vector(col)} - {paren(mean)}}}{{\sqrt{{{num(var)} + {num(p.eps)}}}}}",
+                [(v - mean) / denom for v in col],
+            )
+            y = trace.step(
+                "Scale and shift" + where,
+                r"y_{i} = \gamma \hat{x}_{i} + \beta",
+                rf"{paren(gammas[c])} \cdot {vector(xhat)} + {paren(betas[c])}",
+                [gammas[c] * h + betas[c] for h in xhat],
+            )
+            xhats.append(xhat)
+            ys.append(y)
+        return _shape(p, means, variances, xhats, ys, means, variances)
+
     def reference(self, p: BatchNormParams, device: torch.device) -> Any:
         import torch
 
+        if p.training and p.eps == 0:
+            return _reference_without_eps(p, device)
         channels = len(p.columns)
         bn = torch.nn.BatchNorm1d(
             channels, eps=p.eps, momentum=p.momentum, device=device, dtype=torch.float64
@@ -245,12 +318,21 @@ class BatchNormForward(Problem[BatchNormParams]):
             for name in ("running_mean", "running_var"):
                 buffer = getattr(bn, name)
                 buffer.copy_(torch.tensor(p.per_channel(name), dtype=torch.float64))
-        bn.train()
+        bn.train(p.training)
         x = torch.tensor(p.x, dtype=torch.float64, device=device)
         if not p.matrix_input:
             x = x.unsqueeze(1)
         with torch.no_grad():
             y = bn(x)
+        if not p.training:
+            # eval mode: x̂ is what the same layer gives with γ = 1 and β = 0
+            with torch.no_grad():
+                bn.weight.fill_(1.0)
+                bn.bias.zero_()
+                x_hat = bn(x)
+            rm, rv = bn.running_mean, bn.running_var
+            parts = [rm, rv, x_hat.T, y.T, rm, rv]
+            return _shape(p, *[t.cpu().tolist() for t in parts])
         # the module keeps neither the batch statistics nor x̂: x̂ is what a BatchNorm without
         # affine weights returns, and the statistics are read off the input
         plain = torch.nn.BatchNorm1d(
@@ -269,8 +351,24 @@ class BatchNormForward(Problem[BatchNormParams]):
         return _shape(p, *[t.cpu().tolist() for t in parts])
 
     # --- misconceptions ----------------------------------------------------------------------
+    @misconception("batch_statistics_at_prediction")
+    def _batch_statistics_at_prediction(self, p: BatchNormParams) -> Wrong | None:
+        if p.training or len(p.columns[0]) < 2 or any(max(c) == min(c) for c in p.columns):
+            return None
+        wrong = batchnorm(p, batch_statistics=True)
+        if wrong == batchnorm(p):
+            return None
+        return Wrong(
+            wrong,
+            "You normalised with this batch's mean and variance, as in training. At prediction "
+            "time BatchNorm uses the running mean and variance: x̂ = (x − μ̂)/√(σ̂² + ε), and "
+            "leaves them unchanged.",
+        )
+
     @misconception("unbiased_variance")
     def _unbiased_variance(self, p: BatchNormParams) -> Wrong | None:
+        if not p.training:
+            return None
         m = len(p.columns[0])
         return Wrong(
             batchnorm(p, normalise_unbiased=True),
@@ -281,7 +379,7 @@ class BatchNormForward(Problem[BatchNormParams]):
 
     @misconception("biased_running_var", part="running_var")
     def _biased_running_var(self, p: BatchNormParams) -> Wrong | None:
-        if p.momentum == 0:
+        if p.momentum == 0 or not p.training:
             return None
         m = len(p.columns[0])
         wrong = batchnorm(p, running_unbiased=False)["running_var"]
@@ -294,6 +392,8 @@ class BatchNormForward(Problem[BatchNormParams]):
 
     @misconception("momentum_swapped")
     def _momentum_swapped(self, p: BatchNormParams) -> Wrong | None:
+        if not p.training:
+            return None
         wrong = batchnorm(p, momentum_weights_old=True)
         if p.momentum == 0.5 or wrong == batchnorm(p):
             return None
@@ -315,3 +415,25 @@ class BatchNormForward(Problem[BatchNormParams]):
             f"You divided by the variance {_fmt(right['var'])} plus ε instead of by its square "
             f"root: x̂ = (x − μ_B)/√(σ²_B + ε), the standard deviation.",
         )
+
+
+def _reference_without_eps(p: BatchNormParams, device: torch.device) -> Any:
+    """Training mode with eps = 0, which torch's batch_norm refuses: the same formulas in plain
+    tensor operations (torch.var for the biased and unbiased variances)."""
+    import torch
+
+    x = torch.tensor(p.x, dtype=torch.float64, device=device)
+    if not p.matrix_input:
+        x = x.unsqueeze(1)
+
+    def channels(name: str) -> torch.Tensor:
+        return torch.tensor(p.per_channel(name), dtype=torch.float64, device=device)
+
+    mean = x.mean(dim=0)
+    var = x.var(dim=0, unbiased=False)
+    x_hat = (x - mean) / torch.sqrt(var)
+    y = channels("gamma") * x_hat + channels("beta")
+    rm = (1 - p.momentum) * channels("running_mean") + p.momentum * mean
+    rv = (1 - p.momentum) * channels("running_var") + p.momentum * x.var(dim=0, unbiased=True)
+    parts = [mean, var, x_hat.T, y.T, rm, rv]
+    return _shape(p, *[t.cpu().tolist() for t in parts])
