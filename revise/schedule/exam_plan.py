@@ -28,8 +28,10 @@ from revise.schedule.study_time import CARD_COSTS, OWN_TIMES_AFTER, QUESTION_COS
 from revise.store.rows import ItemRow, from_ms
 
 DAY = timedelta(days=1)
-#: play-throughs averaged for the outlook: enough for a figure stable to about a point
-OUTLOOK_RUNS = 4
+#: play-throughs averaged for the outlook (a run's mean over the course already varies by well
+#: under a point), and fewer for a far exam so that the outlook stays quick
+OUTLOOK_RUNS = 2
+FAR_DAYS = 30
 #: the outlook and the day-by-day plan look this far ahead at most (an exam further off is
 #: too far for a prediction worth showing, and the play-through would cost time for nothing)
 HORIZON_DAYS = 120
@@ -138,7 +140,7 @@ def outlook(
     for minutes, budget in budgets.items():
         runs = [
             _play(state, memory, budget, days_to_exam, spent_today, seed)[0]
-            for seed in range(OUTLOOK_RUNS)
+            for seed in range(OUTLOOK_RUNS if days_to_exam <= FAR_DAYS else 1)
         ]
         result[minutes] = float(
             np.mean([r.truth.exam_recall(memory, days_to_exam).mean() for r in runs])
