@@ -33,6 +33,7 @@ from revise.store import ItemRow, from_ms, open_store, queries, to_ms
 from revise.store.store import DEFAULT_BUSY_TIMEOUT
 from revise.study_types import (
     RATING_NAMES,
+    ExamOutlook,
     Forecast,
     Item,
     Settings,
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from fsrs import Scheduler
 
     import content
+    from revise.schedule.exam_plan import PlannedDay
     from revise.schedule.optimize import Fit
 
 __all__ = [
@@ -86,6 +88,7 @@ def _settings_from(values: dict[str, Any]) -> Settings:
         exam_at=exam_at,
         device=str(values.get("device", default.device)),
         theme=str(values.get("theme", default.theme)),
+        minutes_per_day=int(values.get("minutes_per_day", default.minutes_per_day)),
     )
 
 
@@ -97,6 +100,7 @@ def validate_settings(settings: Settings) -> None:
     for name, value, top in (
         ("new items per day", settings.new_per_day, 1000),
         ("reviews per day", settings.reviews_per_day, 100_000),
+        ("minutes a day", settings.minutes_per_day, 24 * 60),
     ):
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= top:
             raise UserError(f"{name} {value!r} must be a whole number from 0 to {top}")
@@ -169,6 +173,7 @@ class Study:
             ("reviews_per_day", settings.reviews_per_day),
             ("device", settings.device),
             ("theme", settings.theme),
+            ("minutes_per_day", settings.minutes_per_day),
         ]
         with self._store.write() as conn:
             queries.put_settings(conn, values)
@@ -186,10 +191,16 @@ class Study:
         self.save_settings(new)
         return new
 
-    def set_exam(self, day: str, at: str | None = None) -> datetime:
-        """Set the exam from `YYYY-MM-DD` and an optional local `HH:MM`; its moment (UTC)."""
+    def set_exam(
+        self, day: str, at: str | None = None, minutes_per_day: int | None = None
+    ) -> datetime:
+        """Set the exam from `YYYY-MM-DD` and an optional local `HH:MM`; its moment (UTC).
+        `minutes_per_day` sets the daily study budget the planner works within."""
         exam_at = exam_mode.parse_exam(day, at, self.now(), self.tz)
-        self._update_settings(exam_at=exam_at)
+        if minutes_per_day is None:
+            self._update_settings(exam_at=exam_at)
+        else:
+            self._update_settings(exam_at=exam_at, minutes_per_day=minutes_per_day)
         return exam_at
 
     def clear_exam(self) -> bool:
@@ -268,6 +279,9 @@ class Study:
         exam_at = settings.exam_at
         if exam_at is not None and exam_mode.passed(now, exam_at, self.tz):
             exam_at = None  # the exam is behind: back to ordinary scheduling
+        planned = None
+        if exam_at is not None and not exam_drill:
+            planned = self._planned_today(now, exam_at, settings, raw, start, end)
         new_today = settings.new_per_day
         if exam_at is not None:
             unseen = sum(1 for it in self._items if it.id not in seen)
@@ -290,8 +304,101 @@ class Study:
             limit=limit,
             drill_rows=due_rows if exam_drill else None,
             by_id=self._by_id,
+            planned=planned,
         )
         return [self._to_item(e) for e in entries]
+
+    # --- the exam planner -------------------------------------------------------------------
+    def _plan_inputs(self, now: datetime, raw: dict[str, Any]) -> tuple[Any, ...]:
+        from revise.schedule import exam_plan
+        from revise.schedule.memory import Memory
+
+        start, end = day_bounds(now, self.tz)
+        with self._store.read() as conn:
+            rows = {r.id: r for r in queries.items(conn)}
+            spent = queries.seconds_studied(conn, to_ms(start), to_ms(end))
+            durations = queries.success_durations(conn)
+        state = exam_plan.deck_state(self._items, rows, now)
+        return rows, state, Memory(raw.get(PARAMETERS_KEY) or None), durations, spent
+
+    def _planned_today(
+        self,
+        now: datetime,
+        exam_at: datetime,
+        settings: Settings,
+        raw: dict[str, Any],
+        start: datetime,
+        end: datetime,
+    ) -> list[queue_mod.Entry]:
+        """The planner's items for the rest of today (learning steps are queued apart)."""
+        import numpy as np
+        from fsrs import State
+
+        from revise.schedule import exam_plan
+
+        rows, state, memory, durations, spent = self._plan_inputs(now, raw)
+        learning = np.array(
+            [
+                (r := rows.get(it.id)) is not None and r.state in (State.Learning, State.Relearning)
+                for it in self._items
+            ],
+            dtype=bool,
+        )
+        budget = exam_plan.budget_for(settings.minutes_per_day, durations)
+        days = exam_plan.exam_day(now, exam_at)
+        chosen = exam_plan.todays_items(
+            self._items, state, memory, budget, days, spent, exclude=learning
+        )
+        at_exam = state.exam_recall(memory, days)
+        index = {it.id: k for k, it in enumerate(self._items)}
+        return [queue_mod.Entry(it, rows.get(it.id), float(at_exam[index[it.id]])) for it in chosen]
+
+    def _plannable(self, exam_at: datetime | None, now: datetime) -> bool:
+        """An exam ahead, within the planner's horizon."""
+        from revise.schedule.exam_plan import HORIZON_DAYS, exam_day
+
+        return (
+            exam_at is not None
+            and not exam_mode.passed(now, exam_at, self.tz)
+            and exam_day(now, exam_at) <= HORIZON_DAYS
+        )
+
+    def exam_outlook(self) -> ExamOutlook | None:
+        """Predicted exam-day recall following the planner at the daily budget and beside it
+        (None without an exam date within the planner's horizon)."""
+        from revise.schedule import exam_plan
+
+        raw = self._raw_settings()
+        settings = _settings_from(raw)
+        now = self.now()
+        if not self._plannable(settings.exam_at, now):
+            return None
+        assert settings.exam_at is not None
+        _, state, memory, durations, spent = self._plan_inputs(now, raw)
+        budgets = {
+            m: exam_plan.budget_for(m, durations)
+            for m in exam_plan.nearby_budgets(settings.minutes_per_day)
+        }
+        recall = exam_plan.outlook(
+            state, memory, budgets, exam_plan.exam_day(now, settings.exam_at), spent
+        )
+        return ExamOutlook(settings.minutes_per_day, recall)
+
+    def exam_plan(self) -> list[PlannedDay]:
+        """The planner's days until the exam, played through with the student's own model."""
+        from revise.schedule import exam_plan
+
+        raw = self._raw_settings()
+        settings = _settings_from(raw)
+        now = self.now()
+        if not self._plannable(settings.exam_at, now):
+            return []
+        assert settings.exam_at is not None
+        _, state, memory, durations, spent = self._plan_inputs(now, raw)
+        budget = exam_plan.budget_for(settings.minutes_per_day, durations)
+        return exam_plan.plan_days(
+            state, memory, budget, exam_plan.exam_day(now, settings.exam_at), spent
+        )
 
     def _seen(self, conn: Any) -> set[str]:
         version = int(conn.execute("PRAGMA data_version").fetchone()[0])

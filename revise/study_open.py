@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -9,10 +11,15 @@ if TYPE_CHECKING:
     from revise.study import Study
 
 
-def open_study(content_path: str | Path | None = None, home: str | Path | None = None) -> Study:
+def open_study(
+    content_path: str | Path | None = None,
+    home: str | Path | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> Study:
     """The Study for the home (`--home`, `$REVISE_HOME` or the user data folder).
 
-    The course is the packaged one unless `content_path` names a folder or file of content.
+    The course is the packaged one unless `content_path` names a folder or file of content;
+    `clock` replaces the real time (`--now`).
     """
     import content
     from revise.course_cache import load_course
@@ -23,4 +30,4 @@ def open_study(content_path: str | Path | None = None, home: str | Path | None =
     folder = home_dir(home)
     check_file(db_path(folder))  # a damaged or read-only database is reported before the slow load
     course = content.load(content_path) if content_path else load_course()
-    return Study(folder, course)
+    return Study(folder, course) if clock is None else Study(folder, course, clock)

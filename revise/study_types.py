@@ -99,6 +99,21 @@ class Forecast:
 
 
 @dataclass(frozen=True)
+class ExamOutlook:
+    """Predicted exam-day recall if the planner is followed, at the student's daily budget and
+    at others beside it (minutes a day → mean recall over the course)."""
+
+    minutes: int
+    recall: dict[int, float]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "minutes_per_day": self.minutes,
+            "recall": {str(m): _round(r) for m, r in self.recall.items()},
+        }
+
+
+@dataclass(frozen=True)
 class Settings:
     """The collection's settings (one FSRS configuration per collection)."""
 
@@ -108,6 +123,7 @@ class Settings:
     exam_at: datetime | None = None
     device: str = "auto"
     theme: str = "textual-dark"
+    minutes_per_day: int = 60  # the daily study budget the exam planner plans within
 
 
 @dataclass(frozen=True)

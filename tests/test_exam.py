@@ -68,27 +68,50 @@ def test_without_exam_reviews_go_by_due_date(history: tuple[Study, Clock]) -> No
     ]
 
 
-def test_with_exam_reviews_go_weakest_on_exam_day_first(history: tuple[Study, Clock]) -> None:
-    study, _ = history
+def test_with_exam_the_queue_is_the_planners(history: tuple[Study, Clock]) -> None:
+    """45 days out, an unseen item is worth most at the exam, so new items lead; then the
+    reviews that raise exam-day recall most per second, due or not."""
+    from revise.schedule.exam_plan import budget_for, deck_state, exam_day, todays_items
+    from revise.schedule.memory import Memory
+
+    study, clock = history
     study.set_exam("2026-10-30")
     queue = study.queue()
-    assert [(i.id, i.is_new, round(i.exam_recall or 0, 4)) for i in queue] == [
-        ("t1.c1", False, 0.6254),  # due later, but weaker on exam day: low stability
-        ("t1.c2", False, 0.7261),
-        ("t1.c3", True, 0.0),
-        ("t2.c2", True, 0.0),
-        ("t2.c3", True, 0.0),
-    ]
-    assert queue[0].due == datetime(2026, 9, 14, 9, 10, tzinfo=UTC)
+    assert [i.id for i in queue if i.is_new] == ["t1.c3", "t2.c2", "t2.c3"]
+    assert queue[0].is_new
+    # the same choice as the planner makes from the same history, in the same order
+    rows = study._rows()
+    state = deck_state(study._items, rows, clock.now)
+    planned = todays_items(
+        study._items, state, Memory(), budget_for(60, {}), exam_day(clock.now, at(30, month=10)), 0
+    )
+    assert [i.id for i in queue] == [it.id for it in planned]
+    assert queue[0].exam_recall == 0.0
 
 
-def test_review_limit_keeps_the_weakest(history: tuple[Study, Clock]) -> None:
+def test_the_daily_minutes_bound_the_plan(history: tuple[Study, Clock]) -> None:
     from dataclasses import replace
 
     study, _ = history
     study.set_exam("2026-10-30")
-    study.save_settings(replace(study.settings, reviews_per_day=1))
-    assert [i.id for i in study.queue() if not i.is_new] == ["t1.c1"]
+    full = study.queue()
+    study.save_settings(replace(study.settings, minutes_per_day=1))
+    short = study.queue()
+    assert 0 < len(short) < len(full)
+    assert [i.id for i in short] == [i.id for i in full][: len(short)]
+
+
+def test_set_exam_with_minutes(history: tuple[Study, Clock]) -> None:
+    study, _ = history
+    study.set_exam("2026-10-30", minutes_per_day=45)
+    assert study.settings.minutes_per_day == 45
+    outlook = study.exam_outlook()
+    assert outlook is not None and outlook.minutes == 45
+    assert sorted(outlook.recall) == [35, 45, 70]
+    assert outlook.recall[35] <= outlook.recall[45] + 0.02 <= outlook.recall[70] + 0.04
+    days = study.exam_plan()
+    assert days[0].day == 0 and len(days) == 45
+    assert all(d.minutes <= 45 + 1e-9 for d in days)
 
 
 def test_forecast_golden(history: tuple[Study, Clock]) -> None:
@@ -147,13 +170,15 @@ def test_pacing_new_items_before_the_exam(tmp_path: Path) -> None:
     assert len(study.queue()) == 5
     study.set_exam("2026-09-06")  # 5 days: 3 for new items, 2 kept for reviews
     assert study.forecast().new_per_day == 14
+    # the planner introduces as many new items as fit today's minutes, past the daily limit
     new = [i for i in study.queue() if i.is_new]
-    assert len(new) == 14
-    for item in new:
-        study.record(item.id, 3, seconds=1)
-    assert not [i for i in study.queue() if i.is_new]
-    clock.now = at(2)
-    assert len([i for i in study.queue() if i.is_new]) == 13  # 26 left over 2 days
+    assert len(new) == 40
+    study.save_settings(replace(study.settings, minutes_per_day=5))
+    few = [i for i in study.queue() if i.is_new]
+    assert 0 < len(few) < 14
+    for item in few:
+        study.record(item.id, 3, seconds=30)
+    assert len([i for i in study.queue() if i.is_new]) < len(few)  # the minutes are spent
     assert pace(5, 100, at(1), at(30), UTC) == 5  # far off: the student's own limit suffices
     assert pace(5, 10, at(1), at(2), UTC) == 10  # tomorrow: everything today
 
@@ -214,17 +239,57 @@ def test_exam_cli(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
     home = str(tmp_path / "h")
     monkeypatch.setenv("TZ", "UTC")
-    r = cli("--home", home, "exam", "set", "2099-01-15", "14:30")
+    now = ["--now", "2027-01-01T18:00"]
+    r = cli("--home", home, "exam", "set", "2027-01-15", "14:30", "--minutes", "45", *now)
     assert r.returncode == 0, r.stderr
-    assert "Exam set: Thu 15 Jan 2099 14:30." in r.stdout
-    assert "Predicted recall on exam day: 0% overall" in r.stdout
-    r = cli("--home", home, "exam", "--json")
+    assert "Exam set: Fri 15 Jan 2027 14:30, 45 minutes of study a day." in r.stdout
+    assert "Predicted recall on exam day if you stopped today: 0% " in r.stdout
+    assert "At 45 min a day: predicted exam-day recall " in r.stdout
+    assert "(35 min: " in r.stdout and ", 70 min: " in r.stdout
+    r = cli("--home", home, "exam", "--json", *now)
     data = json.loads(r.stdout)
-    assert data["exam_at"] == "2099-01-15T14:30:00+00:00" and data["overall"] == 0.0
+    assert data["exam_at"] == "2027-01-15T14:30:00+00:00" and data["overall"] == 0.0
+    assert data["outlook"]["minutes_per_day"] == 45
+    assert 0.3 < data["outlook"]["recall"]["45"] <= 1.0
+    r = cli("--home", home, "exam", "plan", "--json", *now)
+    days = json.loads(r.stdout)["days"]
+    assert len(days) == 14 and all(d["minutes"] <= 45 for d in days)
+    r = cli("--home", home, "exam", "plan", *now)
+    assert r.stdout.splitlines()[3].startswith("today ")
     r = cli("--home", home, "exam", "set", "2099-02-30")
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "not a day" in r.stderr
+    r = cli("--home", home, "exam", "--now", "next tuesday")
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "ISO 8601" in r.stderr
     r = cli("--home", home, "exam", "clear")
     assert r.returncode == 0 and "cleared" in r.stdout
+
+
+def test_a_study_period_played_through_the_command_line(cli, tmp_path: Path) -> None:
+    """A script moves the clock a day at a time: reviews land on those days, stats agree."""
+    import json
+
+    home = str(tmp_path / "h")
+    cli("--home", home, "exam", "set", "2027-01-08", "--minutes", "10", "--now", "2027-01-01T18:00")
+    for day in (1, 2, 3):
+        moment = f"2027-01-0{day}T18:00"
+        r = cli(
+            "--home",
+            home,
+            "review",
+            "--plain",
+            "--kind",
+            "card",
+            "--limit",
+            "3",
+            "--now",
+            moment,
+            input="\n3\n" * 3,
+        )
+        assert r.returncode == 0, r.stderr
+    r = cli("--home", home, "stats", "--json", "--now", "2027-01-04T09:00")
+    stats = json.loads(r.stdout)
+    per_day = stats["reviews_per_day"]
+    assert [per_day.get(f"2027-01-0{d}", 0) > 0 for d in (1, 2, 3)] == [True, True, True]
 
 
 def test_exam_day_message(tmp_path: Path) -> None:
@@ -234,7 +299,7 @@ def test_exam_day_message(tmp_path: Path) -> None:
     study = Study(tmp_path, make_course(), clock, tz=UTC)
     study.set_exam("2026-09-03")
     clock.now = at(3, 7)
-    lines = exam_lines(study.forecast(), 20, UTC)
+    lines = exam_lines(study.forecast(), None, UTC)
     assert "is today" in lines[0] and "revise exam clear" in lines[1]
     clock.now = at(5)
-    assert "has passed" in exam_lines(study.forecast(), 20, UTC)[0]
+    assert "has passed" in exam_lines(study.forecast(), None, UTC)[0]

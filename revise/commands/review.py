@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from revise.clock import add_now_option
+
 ORDER = 40
 
 
@@ -29,6 +31,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--content", metavar="PATH", help="read the course from PATH, not the packaged one"
     )
+    add_now_option(p)
     p.set_defaults(run=run)
 
 
@@ -39,15 +42,19 @@ def run(args: argparse.Namespace) -> int:
 
     if args.limit is not None and args.limit < 1:
         raise UserError(f"--limit {args.limit} must be 1 or more")
+    if args.now is not None and not args.plain:
+        raise UserError("--now works with --plain (the app always uses the real time)")
     if not args.plain and sys.stdin.isatty() and sys.stdout.isatty():
         from revise.commands.app import run_app
 
         return run_app(args)
 
+    from revise.clock import clock_from
     from revise.plain_review import PlainSession
     from revise.study_open import open_study
 
-    study = open_study(args.content)
+    clock = clock_from(args)
+    study = open_study(args.content, clock=clock)
     try:
         session = PlainSession(
             study, study.course, sys.stdin, sys.stdout, device=study.settings.device

@@ -6,6 +6,8 @@ import argparse
 import json
 from typing import Any
 
+from revise.clock import add_now_option
+
 ORDER = 50
 
 
@@ -20,6 +22,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--days", type=int, default=14, metavar="N", help="days of history shown (default 14)"
     )
+    add_now_option(p)
     p.set_defaults(run=run)
 
 
@@ -30,7 +33,10 @@ def run(args: argparse.Namespace) -> int:
 
     if not 1 <= args.days <= 365:
         raise UserError(f"--days {args.days} must be from 1 to 365")
-    study = open_study()
+    from revise.clock import clock_from
+
+    clock = clock_from(args)  # a mistyped --now is reported before the course is loaded
+    study = open_study(clock=clock)
     try:
         stats = study.stats()
         if args.json:

@@ -65,7 +65,11 @@ def pace(base: int, unseen: int, now: datetime, exam_at: datetime, tz: tzinfo | 
     `unseen` counts the items not seen at the start of today. Never fewer than the student's own
     daily limit; on or after the exam day, the limit itself.
     """
-    days = (local(exam_at, tz).date() - today(now, tz)).days
+    return pace_days(base, unseen, (local(exam_at, tz).date() - today(now, tz)).days)
+
+
+def pace_days(base: int, unseen: int, days: int) -> int:
+    """`pace` with the days to the exam day counted already."""
     if days <= 0 or unseen <= 0:
         return base
     reserve = min(RESERVE_DAYS, days // 2)

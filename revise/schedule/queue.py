@@ -1,8 +1,8 @@
 """Today's queue: learning steps due now, reviews due today, new items, then learning ahead.
 
-Reviews are ordered by due date, or — with an exam date — by predicted recall on exam day,
-weakest first, so the daily review limit is spent where it raises the exam-day recall most.
-New items come in course order within the day's allowance. An exam drill takes every item
+Reviews are ordered by due date, and new items come in course order within the day's
+allowance. With an exam date, the exam planner (`schedule.planner`) chooses the day's reviews
+and new items instead, within the daily time budget, most exam-day recall per second first. An exam drill takes every item
 already seen, weakest at the exam first, due or not.
 """
 
@@ -58,9 +58,11 @@ def build(
     limit: int | None = None,
     drill_rows: Iterable[ItemRow] | None = None,
     by_id: dict[str, CourseItem] | None = None,
+    planned: list[Entry] | None = None,
 ) -> list[Entry]:
     """The queue. `due_rows`: rows due by the end of today; `drill_rows`: every row, to drill.
-    `by_id` (the items by id) may be passed in when the caller keeps it."""
+    `by_id` (the items by id) may be passed in when the caller keeps it. `planned`: the exam
+    planner's choice for today, which then replaces the due reviews and the new items."""
     if by_id is None:
         by_id = {it.id: it for it in items}
     learn_by = to_ms(window.now + LEARN_AHEAD)
@@ -102,6 +104,9 @@ def build(
 
     new: list[Entry] = []
     allowance = max(0, window.new_allowed)
+    if planned is not None:
+        reviews = [e for e in planned if _keep(e.item, topic, kind)]
+        allowance = 0
     if allowance:
         for item in items:
             if item.id in seen or not _keep(item, topic, kind):

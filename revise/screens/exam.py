@@ -144,6 +144,14 @@ class ExamScreen(Screen[None]):
             return
         self.forecast = await self.revise.backend.call(lambda s: s.forecast())
         self.show(self.forecast)
+        outlook = await self.revise.backend.call(lambda s: s.exam_outlook())
+        if outlook is not None and self.forecast is not None:
+            from revise.study_text import outlook_line
+
+            summary = exam_text(self.forecast, "d: set the date")
+            self.query_one("#exam-summary", Static).update(
+                Text.assemble(summary, "\n", outlook_line(outlook), " following the plan.")
+            )
 
     def show(self, forecast: Forecast) -> None:
         self.query_one("#exam-summary", Static).update(exam_text(forecast, "d: set the date"))

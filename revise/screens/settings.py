@@ -42,14 +42,18 @@ def read_form(values: dict[str, str], current: Settings) -> tuple[Settings | Non
         changes["desired_retention"] = retention
     except ValueError:
         errors["desired_retention"] = "a number from 0.70 to 0.97 (0.9: forget one in ten)"
-    for name, top in (("new_per_day", 1000), ("reviews_per_day", 100_000)):
+    for name, low, top in (
+        ("new_per_day", 0, 1000),
+        ("reviews_per_day", 0, 100_000),
+        ("minutes_per_day", 5, 24 * 60),
+    ):
         try:
             value = int(values[name])
-            if not 0 <= value <= top:
+            if not low <= value <= top:
                 raise ValueError
             changes[name] = value
         except ValueError:
-            errors[name] = f"a whole number from 0 to {top}"
+            errors[name] = f"a whole number from {low} to {top}"
     exam = values["exam_at"].strip()
     if exam:
         try:
@@ -91,6 +95,11 @@ class SettingsScreen(Screen[None]):
         ),
         ("reviews_per_day", "Reviews per day", "the most reviews asked in one day"),
         ("exam_at", "Exam date", "YYYY-MM-DD [HH:MM], local time; empty for no exam"),
+        (
+            "minutes_per_day",
+            "Minutes a day",
+            "with an exam date, each day's study is planned within this many minutes",
+        ),
     )
 
     def __init__(self) -> None:
@@ -170,6 +179,7 @@ class SettingsScreen(Screen[None]):
         self.query_one("#set-new_per_day", Input).value = str(s.new_per_day)
         self.query_one("#set-reviews_per_day", Input).value = str(s.reviews_per_day)
         self.query_one("#set-exam_at", Input).value = date_text(s.exam_at)
+        self.query_one("#set-minutes_per_day", Input).value = str(s.minutes_per_day)
         self.query_one("#set-device", Select).value = s.device if s.device in DEVICES else "auto"
         if s.device == "cuda":
             self.query_one("#setting-device").display = True

@@ -257,3 +257,26 @@ def put_settings(conn: sqlite3.Connection, values: Iterable[tuple[str, Any]]) ->
 
 def delete_setting(conn: sqlite3.Connection, key: str) -> None:
     conn.execute("DELETE FROM settings WHERE key = ?", (key,))
+
+
+def seconds_studied(conn: sqlite3.Connection, start_ms: int, end_ms: int) -> float:
+    """Seconds of recorded answering time between two moments."""
+    row = conn.execute(
+        "SELECT COALESCE(SUM(duration_ms), 0) FROM reviews WHERE reviewed_at >= ? AND reviewed_at < ?",
+        (start_ms, end_ms),
+    ).fetchone()
+    return float(row[0]) / 1000.0
+
+
+def success_durations(conn: sqlite3.Connection, limit: int = 200) -> dict[str, list[int]]:
+    """The answering times (ms) of the latest successful reviews, per kind of item."""
+    out: dict[str, list[int]] = {}
+    for kind in ("card", "family"):
+        rows = conn.execute(
+            "SELECT r.duration_ms FROM reviews r JOIN items i ON i.num = r.item "
+            "WHERE i.kind = ? AND r.rating > 1 AND r.duration_ms IS NOT NULL "
+            "ORDER BY r.id DESC LIMIT ?",
+            (kind, limit),
+        )
+        out[kind] = [int(r[0]) for r in rows]
+    return out
