@@ -66,7 +66,7 @@ CONTRACT_KEYS = {
     "basic_block": ("out_channels", "stride"),
 }
 
-_LAYER = re.compile(r"\s*([A-Za-z_]+)\s*(\(([^()]*)\))?")
+_LAYER = re.compile(r"([A-Za-z_]+)(\s*\(([^()]*)\))?")
 _SEPARATOR = re.compile(r"\s*(?:->|→|[,;])?\s*")
 _PAIR = re.compile(r"^(\d+)\s*[x×*]\s*(\d+)$")
 _INT = re.compile(r"^\d+$")
@@ -142,32 +142,26 @@ def parse_compact(text: str) -> list[tuple[dict[str, Any], str]]:
     if len(text) > MAX_TEXT:
         raise ProblemError("layers", f"is too long (at most {MAX_TEXT:,} characters)")
     out: list[tuple[dict[str, Any], str]] = []
-    pos = 0
-    text = text.strip()
+    pos = _SEPARATOR.match(text, 0).end()  # type: ignore[union-attr]
     while pos < len(text):
-        m = _LAYER.match(text, pos)
         number = len(out) + 1
-        if m is None or m.end() == pos:
-            rest = text[pos:].split()[0] if text[pos:].split() else text[pos:]
+        m = _LAYER.match(text, pos)
+        rest = text[pos:].split()[0]
+        if m is None:
             raise ProblemError(
                 "layers", f"layer {number}, {rest}: write a layer as a word, e.g. conv(64,3,p=1)"
             )
-        if text[m.end() : m.end() + 1] == "(":  # an unclosed or nested bracket
-            raise ProblemError("layers", f"layer {number}, {text[pos:].split()[0]}: unbalanced ( )")
+        after = m.end()
+        if after < len(text) and not (text[after].isspace() or text[after] in ",;-→"):
+            what = "unbalanced ( )" if "(" in rest or ")" in rest else "cannot be read"
+            raise ProblemError("layers", f"layer {number}, {rest}: {what}")
         word, inner = m.group(1), m.group(3)
         written = m.group(0).strip()
         try:
             out.append((_one(word, inner), written))
         except ValueError as exc:
             raise ProblemError("layers", f"layer {number}, {written}: {exc}") from None
-        pos = m.end()
-        sep = _SEPARATOR.match(text, pos)
-        if sep is not None:
-            pos = sep.end()
-        if pos < len(text) and pos == m.end() and not text[pos].isspace():
-            raise ProblemError(
-                "layers", f"layer {number + 1}, {text[pos:].split()[0]}: cannot be read here"
-            )
+        pos = _SEPARATOR.match(text, after).end()  # type: ignore[union-attr]
     if not out:
         raise ProblemError("layers", "is empty: give at least one layer, e.g. conv(6,5) relu")
     return out

@@ -41,8 +41,8 @@ DESCRIPTION = {
         "without bias, BN, ReLU and 3×3 stride-2 max pooling, then 4 stages of 2 basic blocks "
         "(64, 128, 256, 512 channels; the first block of stages 2–4 halves the size with "
         "stride 2 and has a 1×1 convolution + BN shortcut), global average pooling and a "
-        "fully connected layer 512 → 1000.",
-    ),  # fmt: skip
+        "fully connected layer 512 → 1000."
+    ),
 }
 
 
@@ -224,5 +224,5 @@ def preset_input(name: str, variant: str | None) -> list[int]:
 
 def preset_description(name: str, variant: str | None) -> str:
     if name in VARIANTS:
-        return str(ARCHITECTURE[(name, variant or DEFAULT_VARIANT[name])])
-    return str(DESCRIPTION[name])
+        return ARCHITECTURE[(name, variant or DEFAULT_VARIANT[name])]
+    return DESCRIPTION[name]
