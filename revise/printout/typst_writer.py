@@ -132,7 +132,9 @@ def table_source(table: Table) -> str:
     """A table step as a `trace-table` call: LaTeX cells as Typst maths, empty cells empty."""
 
     def cell(latex: str) -> str:
-        return math(latex) if latex.strip() else "[]"
+        # a cell is one line: `a / b` stays a slash (Typst would stack it as a fraction)
+        body = latex_to_typst(latex, literal_slash=True) if latex.strip() else ""
+        return f"${body}$" if body else "[]"
 
     header = array(f"strong({cell(h)})" for h in table.header)
     rows = array(array(cell(c) for c in row) for row in table.rows)
