@@ -60,7 +60,8 @@ def stacks(draw: st.DrawFn) -> tuple[list[int], list[dict[str, Any]]]:
         elif kind == "pool":
             k = draw(st.integers(2, 3))
             layers.append({"type": "pool", "kind": draw(st.sampled_from(["max", "avg"])),
-                           "kernel": k, "stride": draw(st.integers(1, 3)), "padding": 0,
+                           "kernel": k, "stride": draw(st.integers(1, 3)),
+                           "padding": draw(st.integers(0, k // 2)),
                            "ceil_mode": draw(st.booleans())})  # fmt: skip
         elif kind == "bn":
             layers.append({"type": "bn"})
@@ -107,7 +108,7 @@ def torch_layer(layer: dict[str, Any], c: int, flat: bool) -> nn.Module:
                          **f64)  # fmt: skip
     if kind == "pool":
         cls = nn.MaxPool2d if layer["kind"] == "max" else nn.AvgPool2d
-        return cls(layer["kernel"], layer["stride"], ceil_mode=layer["ceil_mode"])
+        return cls(layer["kernel"], layer["stride"], layer["padding"], ceil_mode=layer["ceil_mode"])
     if kind == "bn":
         return nn.BatchNorm1d(c, **f64) if flat else nn.BatchNorm2d(c, **f64)
     if kind == "act":
@@ -142,7 +143,7 @@ def run_torch(layers: list[dict[str, Any]], shape: list[int]) -> list[dict[str, 
     return rows
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(stacks())
 def test_random_stacks_match_real_modules(stack: tuple[list[int], list[dict[str, Any]]]) -> None:
     shape, layers = stack
@@ -183,7 +184,8 @@ def test_receptive_field_is_the_reach_of_one_outputs_gradient(
             layers.append({"type": "conv", "out_channels": 1, "kernel": k, "stride": s,
                            "dilation": d, "bias": False})  # fmt: skip
         else:
-            layers.append({"type": "pool", "kind": "avg", "kernel": max(k, 2), "stride": s})
+            layers.append({"type": "pool", "kind": "avg", "kernel": max(k, 2), "stride": s,
+                           "padding": 0})  # fmt: skip
     side = 4 * 200 + 1
     got = answer(input=[1, side, side], layers=layers)
     x = torch.ones(1, 1, side, side, dtype=torch.float64, requires_grad=True)

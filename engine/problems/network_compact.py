@@ -116,6 +116,8 @@ def _one(word: str, inner: str | None) -> dict[str, Any]:
             seen_key = True
             key, _, text = arg.partition("=")
             key = key.strip()
+            if not key or " " in key:
+                raise ValueError(f"cannot read {arg.strip()!r}: separate the settings by commas")
             full = short.get(key.lower(), key.lower())
             if full not in CONTRACT_KEYS.get(kind, ()):
                 takes = ", ".join(short) or "no keys"

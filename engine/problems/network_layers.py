@@ -270,7 +270,7 @@ def linear_row(name: str, layer: Linear, shape: tuple[int, ...], rules: Rules) -
         raise ProblemError(
             name,
             f"a linear layer needs a flat input, but its input has shape {list(shape)}: "
-            'put {"type": "flatten"} before it',
+            "put a flatten layer before it",
         )
     n_in, n_out = shape[0], layer.out_features
     biased = layer.bias and rules.biases

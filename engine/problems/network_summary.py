@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from engine.device import META_ABOVE
 from engine.errors import ProblemError
@@ -29,6 +29,7 @@ from engine.problems.counts import VARIANTS
 from engine.problems.network_compact import parse_compact, read_shape
 from engine.problems.network_layers import Row, Rules, count, layer_names, shape_latex, walk
 from engine.problems.network_presets import (
+    DEFAULT_VARIANT,
     PRESETS,
     preset_description,
     preset_input,
@@ -92,10 +93,20 @@ def _layers(raw: Any) -> tuple[list[Layer], list[str]]:
 
 
 class NetworkSummaryParams(ParamModel):
-    input: list[int] | None = None
-    layers: list[Any] | None = None
-    preset: Literal["lenet5", "alexnet", "vgg11", "vgg16", "resnet18"] | None = None
-    variant: Literal["original", "modern", "ungrouped", "torchvision"] | None = None
+    input: list[int] | None = Field(
+        None, description="[C, H, W] (or 3x224x224, or [n]); a preset brings its own"
+    )
+    layers: list[Any] | None = Field(
+        None,
+        description='layer objects, or the compact form "conv(6,5) relu pool(2) flatten '
+        'linear(10)"',
+    )
+    preset: Literal["lenet5", "alexnet", "vgg11", "vgg16", "resnet18"] | None = Field(
+        None, description="a classic network instead of layers"
+    )
+    variant: Literal["original", "modern", "ungrouped", "torchvision"] | None = Field(
+        None, description="lenet5: original|modern; alexnet: original|ungrouped|torchvision"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -118,6 +129,7 @@ class NetworkSummaryParams(ParamModel):
             if variant is not None and variant not in allowed:
                 has = f"comes as {' or '.join(allowed)}" if allowed else "has no variants"
                 raise ProblemError("variant", f"{preset} {has}, not {variant!r}")
+            variant = data["variant"] = variant or DEFAULT_VARIANT.get(preset)
             shape = _input(data["input"]) if data.get("input") is not None else None
             shape = shape or preset_input(preset, variant)
             data["input"] = shape
