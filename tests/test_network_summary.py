@@ -407,3 +407,18 @@ def test_missing_shortcut_only_where_a_block_has_one() -> None:
     short = nn.Sequential(nn.Conv2d(8, 16, 1, 2, bias=False), nn.BatchNorm2d(16))
     right = answer(input=[8, 8, 8], layers="block(16,s=2)")
     assert wrong["missing_shortcut"]["total_params"] == right["total_params"] - numel(short)
+
+
+def test_forgot_only_the_linear_bias_and_ignored_groups() -> None:
+    layers = "conv(8,3,g=2) relu flatten linear(5)"
+    wrong = wrong_answers(input=[4, 6, 6], layers=layers)
+    no_fc_bias = nn.Sequential(nn.Conv2d(4, 8, 3, groups=2), nn.Linear(8 * 4 * 4, 5, bias=False))
+    assert wrong["forgot_linear_bias"]["total_params"] == numel(no_fc_bias)
+    ungrouped = nn.Sequential(nn.Conv2d(4, 8, 3), nn.Linear(8 * 4 * 4, 5))
+    assert wrong["ignored_groups"]["total_params"] == numel(ungrouped)
+    # AlexNet as published: ignoring its two GPU groups gives the one-device count
+    original = wrong_answers(preset="alexnet", variant="original")
+    assert (
+        original["ignored_groups"]["total_params"]
+        == answer(preset="alexnet", variant="ungrouped")["total_params"]
+    )

@@ -46,6 +46,8 @@ class Rules:
     same_as_zero: bool = False  # True: took "same" padding to mean no padding
     flip_ceil: bool = False  # True: pooled with ceil where floor was asked (and the reverse)
     in_channels: bool = True  # False: a conv kernel counted as k·k, without its input depth
+    groups: bool = True  # False: a grouped conv's kernels counted as reading every channel
+    linear_biases: bool = True  # False: forgot the biases of the linear layers only
     per_position: bool = False  # True: conv MACs of one output position only
 
 
@@ -216,11 +218,12 @@ def conv_row(name: str, layer: Conv, shape: tuple[int, ...], field: Field | None
     else:
         p = pair(layer.padding)
     out, size_work = _window(name, "conv", (c, h, w), layer.out_channels, k, s, p, d, False)
-    per_kernel = k[0] * k[1] * (c // g if rules.in_channels else 1)
+    reads = c // g if rules.groups else c  # the input channels one kernel reads
+    per_kernel = k[0] * k[1] * (reads if rules.in_channels else 1)
     biased = layer.bias and rules.biases
     params = per_kernel * layer.out_channels + (layer.out_channels if biased else 0)
     positions = 1 if rules.per_position else out[1] * out[2]
-    macs = k[0] * k[1] * (c // g) * layer.out_channels * positions
+    macs = k[0] * k[1] * reads * layer.out_channels * positions
     depth = num(c) if g == 1 else rf"{num(c)} / {num(g)}"
     taps = rf"{num(k[0])} \cdot {num(k[1])} \cdot {depth}"
     if biased:
@@ -273,7 +276,7 @@ def linear_row(name: str, layer: Linear, shape: tuple[int, ...], rules: Rules) -
             "put a flatten layer before it",
         )
     n_in, n_out = shape[0], layer.out_features
-    biased = layer.bias and rules.biases
+    biased = layer.bias and rules.biases and rules.linear_biases
     params = n_in * n_out + (n_out if biased else 0)
     macs = n_in * n_out
     if biased:

@@ -363,6 +363,25 @@ class NetworkSummary(Problem[NetworkSummaryParams]):
             "C_out, and a linear layer one per output unit, (n_in + 1)·n_out.",
         )
 
+    @misconception("forgot_linear_bias")
+    def _forgot_linear_bias(self, p: NetworkSummaryParams) -> Wrong | None:
+        return self._rule(
+            p,
+            Rules(linear_biases=False),
+            "You left out the biases of the fully connected layers: each output unit has one, "
+            "so a linear layer has (n_in + 1)·n_out parameters, not n_in·n_out.",
+        )
+
+    @misconception("ignored_groups")
+    def _ignored_groups(self, p: NetworkSummaryParams) -> Wrong | None:
+        return self._rule(
+            p,
+            Rules(groups=False),
+            "A convolution in g groups splits its input channels: each kernel reads only "
+            "C_in/g of them, so it holds k·k·C_in/g weights (and does that many MACs per "
+            "position), not k·k·C_in.",
+        )
+
     @misconception("bn_running_stats")
     def _bn_running(self, p: NetworkSummaryParams) -> Wrong | None:
         return self._rule(
