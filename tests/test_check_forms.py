@@ -106,3 +106,17 @@ def test_part_with_an_index_from_the_command_line(cli: Any) -> None:
     data = json.loads(out.stdout)
     assert data["correct"] is True and data["part"] == "layers.2.output_shape"
     assert "channels last" in data["feedback"]
+
+
+def test_a_list_of_layers_checked_whole_as_json_is_shown_as_json() -> None:
+    conv = nn.Conv2d(3, 4, 3)
+    shape = list(conv(torch.zeros(1, 3, 16, 16)).shape[1:])
+    params = sum(p.numel() for p in conv.parameters())
+    typed = json.dumps(
+        [{"name": "conv1", "output_shape": shape, "params": params, "macs": 4 * 14 * 14 * 27,
+          "receptive_field": 3}]
+    )  # fmt: skip
+    result = check("network.summary", {"input": [3, 16, 16], "layers": "conv(4,3)"}, typed,
+                   part="layers")  # fmt: skip
+    assert result.correct, result.feedback
+    assert result.shown is not None and result.shown.startswith('[{"name": "conv1"')

@@ -321,7 +321,9 @@ def _read_json_text(text: str, expected: Any, ctx: Context, path: str) -> Parsed
     except ValueError:
         raise AnswerError("this part is read as JSON, and this is not valid JSON") from None
     item = _from_json(value, expected, ctx, path)
-    return Parsed("list", text, item)
+    # shown as the JSON it was read as (objects inside lists have no laid-out form)
+    shown = json.dumps(_to_json(item), ensure_ascii=False)
+    return Parsed("list", text, item, shown)
 
 
 def _from_json(value: Any, expected: Any, ctx: Context, path: str) -> Any:
