@@ -15,6 +15,7 @@ from torch import nn
 from engine.errors import ProblemError
 from engine.registry import get_problem
 from engine.solve import solve
+from tests.conftest import requires_cuda
 
 
 def answer(**params: Any) -> Any:
@@ -422,3 +423,19 @@ def test_forgot_only_the_linear_bias_and_ignored_groups() -> None:
         original["ignored_groups"]["total_params"]
         == answer(preset="alexnet", variant="ungrouped")["total_params"]
     )
+
+
+@requires_cuda
+def test_cuda_reference_agrees() -> None:
+    """Small networks run their reference on the GPU (large ones on the meta device)."""
+    for params in (
+        {
+            "input": [3, 32, 32],
+            "layers": "conv(8,3,p=same) bn relu block(16,s=2) gap flatten fc(10)",
+        },
+        {"preset": "lenet5"},
+    ):
+        on_gpu = solve("network.summary", params, device="cuda")
+        assert on_gpu.verified is not None and on_gpu.verified.device == "cuda:0"
+        assert on_gpu.verified.max_abs_diff == 0
+        assert on_gpu.answer == solve("network.summary", params, device="cpu").answer
