@@ -61,7 +61,7 @@ SourceId = Literal["000", "001", "002", "003", "004"]
 PartPath = Annotated[
     str,
     StringConstraints(
-        strict=True, pattern=r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$"
+        strict=True, pattern=r"^[A-Za-z_][A-Za-z0-9_]*(?:\.(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+))*$"
     ),
 ]
 CardKind = Literal["definition", "why", "compare", "formula", "fact", "glossary"]
@@ -155,13 +155,16 @@ class Variant:
 
 
 def answer_part(answer: Any, part: str | None) -> Any:
-    """Follow a dotted part path (`grads.w1`) into an answer; KeyError if it is absent."""
+    """Follow a dotted part path (`grads.w1`, `layers.2.params`: a number is a 0-based index
+    into a list) into an answer; KeyError if it is absent."""
     if part is None:
         return answer
     value = answer
     for key in part.split("."):
         if isinstance(value, dict) and key in value:
             value = value[key]
+        elif isinstance(value, list) and key.isdigit() and int(key) < len(value):
+            value = value[int(key)]
         else:
             raise KeyError(f"the answer has no part {part!r} (stuck at {key!r})")
     return value

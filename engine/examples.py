@@ -63,6 +63,12 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "params.batchnorm": {"num_features": 64},
     "params.rnn": {"cell": "lstm", "input_size": 10, "hidden_size": 20, "num_layers": 2},
     "params.network": {"name": "lenet5"},
+    # whole networks: "same" padding, ceil-mode pooling, BN and biases all change some count
+    "network.summary": {
+        "input": [3, 32, 32],
+        "layers": "conv(8,5,p=same) bn relu pool(3,s=2,ceil=true) conv(16,3) relu flatten "
+        "linear(10)",
+    },
     # fully connected networks, activations, normalisation, losses
     "activation": {"name": "leaky_relu", "x": [-2.0, 1.5], "slope": 0.1},
     "activation.maxout": {"x": [1.0, 2.0], "w": [[1, 0], [0, 1], [1, -1]], "b": [0.5, -0.5, 1]},

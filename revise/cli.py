@@ -46,8 +46,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# options whose value may begin with "-" (an answer of -1/4): argparse would take it for an option
+VALUE_OPTIONS = ("--answer",)
+
+
+def glue_values(args: list[str]) -> list[str]:
+    """`--answer -1/4` as `--answer=-1/4`, so that an answer starting with `-` is an answer."""
+    out: list[str] = []
+    i = 0
+    while i < len(args):
+        if args[i] in VALUE_OPTIONS and i + 1 < len(args) and args[i + 1].startswith("-"):
+            out.append(f"{args[i]}={args[i + 1]}")
+            i += 2
+            continue
+        out.append(args[i])
+        i += 1
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args_list = list(sys.argv[1:] if argv is None else argv)
+    args_list = glue_values(list(sys.argv[1:] if argv is None else argv))
     parser = build_parser()
     args, extra = parser.parse_known_args(args_list)
     # `NAME=VALUE` items after an option (`solve ID a=1 --json b=2`) belong to the parameters

@@ -94,6 +94,9 @@ class Context:
     pair_ok: bool  # int|pair sizes: `16x16` is an answer to 16
     expressions: frozenset[str]  # parts (dotted paths) whose string answer is an expression
     relative: float | None = None  # the problem's tighter relative tolerance, if it has one
+    # parts (last key of the path) holding a feature-map shape [C, H, W]: typed channels first
+    # or last (96x55x55 or 55x55x96)
+    shapes: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -106,6 +109,7 @@ class Mark:
     figures: int | None = None
     notes: list[str] = field(default_factory=list)
     rounded: list[str] = field(default_factory=list)  # where values are rounded too far
+    order: str | None = None  # how a feature-map shape was read (channels first or last)
 
 
 # --- public API -----------------------------------------------------------------------------
@@ -133,6 +137,8 @@ def check(
         verdict, feedback = "imprecise", _imprecise(parsed, mark)
     else:
         verdict, feedback = "wrong", _wrong(expected, mark)
+    if mark.order is not None:
+        feedback = f"{feedback} Read as {mark.order}."
     return CheckResult(
         correct=mark.right,
         score=1.0 if mark.right else round(mark.score, 6),
@@ -169,6 +175,8 @@ def answer_kind(expected: Any, ctx: Context, path: str = "") -> str:
         flat = _flatten(expected)
         if not all(_is_number(v) for v in flat):
             return "json"
+        if _is_feature_map(expected, ctx, path):
+            return "shape"
         if ctx.pair_ok and len(expected) == 2 and all(isinstance(v, int) for v in expected):
             return "shape"
         return "list"
@@ -227,7 +235,8 @@ def _context(problem_id: str) -> Context:
     fields = problem_class.Params.model_fields.values()
     pair_ok = any(f.annotation == int | tuple[int, int] for f in fields)
     expressions = frozenset(getattr(problem_class, "expression_parts", ()))
-    return Context(pair_ok, expressions, problem_class.relative_tolerance)
+    shapes = frozenset(getattr(problem_class, "shape_parts", ()))
+    return Context(pair_ok, expressions, problem_class.relative_tolerance, shapes)
 
 
 def _select(expected: Any, part: str | None) -> tuple[str, Any]:
@@ -238,7 +247,9 @@ def _select(expected: Any, part: str | None) -> tuple[str, Any]:
     found = parts.resolve(expected, part)
     if found is None:
         names = ", ".join(p for p, _ in parts.leaves(expected))
-        raise ProblemError("part", f"unknown part {part!r} (this answer has: {names})")
+        lists = [p for p, v in parts.leaves(expected) if isinstance(v, list)]
+        index = f"; an index picks a list entry, e.g. {lists[0]}.0" if lists else ""
+        raise ProblemError("part", f"unknown part {part!r} (this answer has: {names}{index})")
     path, value = found
     if value is None:
         raise ProblemError("part", f"{path} has no value for these parameters")
@@ -310,7 +321,9 @@ def _read_json_text(text: str, expected: Any, ctx: Context, path: str) -> Parsed
     except ValueError:
         raise AnswerError("this part is read as JSON, and this is not valid JSON") from None
     item = _from_json(value, expected, ctx, path)
-    return Parsed("list", text, item)
+    # shown as the JSON it was read as (objects inside lists have no laid-out form)
+    shown = json.dumps(_to_json(item), ensure_ascii=False)
+    return Parsed("list", text, item, shown)
 
 
 def _from_json(value: Any, expected: Any, ctx: Context, path: str) -> Any:
@@ -372,6 +385,8 @@ def compare(expected: Any, item: Any, ctx: Context, path: str = "") -> Mark:
     if isinstance(expected, dict):
         return _compare_parts(expected, item, ctx, path)
     if isinstance(expected, list):
+        if _is_feature_map(expected, ctx, path):
+            return _compare_feature_map(expected, item, ctx, path)
         return _compare_list(expected, item, ctx, path)
     if isinstance(expected, bool):
         return _compare_word("true" if expected else "false", item)
@@ -384,6 +399,38 @@ def compare(expected: Any, item: Any, ctx: Context, path: str = "") -> Mark:
     if expected is None:
         return Mark(1.0, True)
     return Mark(0.0, False, notes=["this answer cannot be compared"])  # pragma: no cover
+
+
+def _is_feature_map(expected: Any, ctx: Context, path: str) -> bool:
+    """Whether this part is a feature map's [C, H, W] shape (the problem names such parts)."""
+    keys = [k for k in path.split(".") if not k.isdigit()]
+    return (
+        bool(keys)
+        and keys[-1] in ctx.shapes
+        and isinstance(expected, list)
+        and len(expected) == 3
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in expected)
+    )
+
+
+CHANNELS_FIRST = "channels × height × width (channels first)"
+CHANNELS_LAST = "height × width × channels (channels last)"
+
+
+def _compare_feature_map(expected: list[int], item: Any, ctx: Context, path: str) -> Mark:
+    """A [C, H, W] shape typed either way round; the mark says which order it was read in."""
+    first = _compare_list(expected, item, ctx, "")
+    if first.right or not (isinstance(item, list) and len(item) == 3):
+        first.order = CHANNELS_FIRST
+        return first
+    last = _compare_list(expected, [item[2], item[0], item[1]], ctx, "")
+    if last.right:
+        last.order = CHANNELS_LAST
+        return last
+    first.order = CHANNELS_FIRST
+    if first.notes:
+        first.notes[-1] += " (channels last was tried too)"
+    return first
 
 
 def _is_number(v: Any) -> bool:
@@ -647,11 +694,7 @@ def _substitute(expected: Any, part: str | None, answer: Any) -> Any:
     if found is None:
         return None
     whole = copy.deepcopy(expected)
-    keys = found[0].split(".")
-    here = whole
-    for key in keys[:-1]:
-        here = here[key]
-    here[keys[-1]] = answer
+    parts.put(whole, found[0], answer)
     return whole
 
 

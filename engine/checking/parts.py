@@ -1,7 +1,8 @@
 """Multi-part answers: naming their parts, and reading a whole answer typed at once.
 
 An answer with several parts (`batchnorm.forward`: mean, var, x_hat, ...) is checked one part
-at a time with `--part KEY` (dotted for nested parts: `grads.w1`), or whole. A whole answer may
+at a time with `--part KEY` (dotted for nested parts: `grads.w1`; a 0-based index picks an
+entry of a list: `layers.2.output_shape`, `grads.weights.0`), or whole. A whole answer may
 be typed in any of these forms:
 
 - JSON, as `revise solve --json` prints the answer: `{"mean": 0.5, "var": [1, 2]}`; a string
@@ -43,10 +44,19 @@ def resolve(expected: Any, path: str) -> tuple[str, Any] | None:
     """The (canonical path, value) a dotted `path` names in `expected`, or None.
 
     Keys may themselves contain dots (a bigram "w."), so each level tries the longest key that
-    matches; case is ignored when nothing matches exactly.
+    matches; case is ignored when nothing matches exactly. In a list, a level is a 0-based
+    index: `layers.2.output_shape`, `grads.weights.0`.
     """
     if path == "":
         return ("", expected)
+    if isinstance(expected, list):
+        head, _, rest = path.partition(".")
+        if not head.isdigit() or int(head) >= len(expected):
+            return None
+        inner = resolve(expected[int(head)], rest)
+        if inner is None:
+            return None
+        return (f"{int(head)}.{inner[0]}" if inner[0] else str(int(head)), inner[1])
     if not isinstance(expected, dict):
         return None
     candidates = sorted(expected, key=len, reverse=True)
@@ -62,6 +72,19 @@ def resolve(expected: Any, path: str) -> tuple[str, Any] | None:
                 if inner is not None:
                     return (f"{name}.{inner[0]}" if inner[0] else name, inner[1])
     return None
+
+
+def put(whole: Any, path: str, value: Any) -> None:
+    """Set the value at a canonical path (as `resolve` returns it) inside `whole`, in place."""
+    keys = path.split(".")
+    here = whole
+    for key in keys[:-1]:
+        here = here[int(key)] if isinstance(here, list) else here[key]
+    last = keys[-1]
+    if isinstance(here, list):
+        here[int(last)] = value
+    else:
+        here[last] = value
 
 
 def _depth(text: str) -> int:

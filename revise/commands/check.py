@@ -19,17 +19,24 @@ def add_parser(sub: Any) -> None:
         help="check your answer to a problem",
         description="Check an answer against the live solution. Parameters are NAME=VALUE, "
         "VALUE read as JSON when it parses. Answers may be numbers (0.25, 3/14, sqrt(2)/2, "
-        "4.2e-3), lists and matrices ([[1, 2], [3, 4]] or '1 2; 3 4'), sizes (16x16) or "
-        "expressions in x (3x^2 + 2 sin(x)). A multi-part answer is checked whole (as JSON, "
-        "'name = value; ...', or values in order separated by ';') or one part with --part.",
+        "4.2e-3), lists and matrices ([[1, 2], [3, 4]] or '1 2; 3 4'), sizes (16x16), "
+        "feature-map shapes (55x55x96 or 96x55x55) or expressions in x (3x^2 + 2 sin(x)). "
+        "A multi-part answer is checked whole (as JSON, 'name = value; ...', or values in "
+        "order separated by ';') or one part with --part.",
     )
     p.add_argument("problem", metavar="ID", help="problem id (see `revise problems`)")
     p.add_argument("params", nargs="*", metavar="NAME=VALUE")
     p.add_argument(
-        "--answer", required=True, metavar="TEXT", help="your answer, as you would write it"
+        "--answer",
+        required=True,
+        metavar="TEXT",
+        help="your answer, as you would write it (one starting with - is fine: --answer -1/4)",
     )
     p.add_argument(
-        "--part", metavar="KEY", help="check one part of a multi-part answer (e.g. y, grads.w1)"
+        "--part",
+        metavar="KEY",
+        help="check one part of a multi-part answer: dotted keys, 0-based list indices "
+        "(e.g. y, grads.w1, layers.2.output_shape)",
     )
     p.add_argument("--json", action="store_true", help="print the contract's JSON object")
     p.set_defaults(run=run)

@@ -18,11 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from content import Card, Course, Family, Topic
+from engine.trace import Table
 from revise.printout.markdown_writer import step_latex, window_latex
 from revise.printout.mdhtml import markdown_to_html, math_display, math_inline
 from revise.printout.model import Question, question_from_variant, variant_for
 from revise.printout.pictures import ActivationPlot, Picture
 from revise.printout.svg import plot_svg
+from revise.render.table import numeric_columns
 
 ROOT_DECK = "Deep learning (revise)"
 DEFAULT_VARIANTS = 3
@@ -48,6 +50,10 @@ CSS = """
 .given { margin: 0.4em 0; }
 svg { max-width: 100%; height: auto; }
 code { font-size: 0.85em; }
+.trace-table { border-collapse: collapse; font-size: 0.7em; margin: 0.4em 0; }
+.trace-table th, .trace-table td { padding: 0.1em 0.6em; text-align: left; white-space: nowrap; }
+.trace-table thead { border-top: 2px solid #7b8494; border-bottom: 1px solid #7b8494; }
+.trace-table tbody { border-bottom: 2px solid #7b8494; }
 """
 
 
@@ -163,6 +169,22 @@ def picture_html(picture: Picture) -> str:
     return f"<div>{math_display(window_latex(picture))}</div>"
 
 
+def table_html(table: Table) -> str:
+    """A table step as an HTML table, each cell as inline maths (numbers right-aligned)."""
+    right = numeric_columns(table)
+
+    def cells(row: Sequence[str], tag: str) -> str:
+        out = []
+        for latex, align_right in zip(row, right):
+            style = ' style="text-align:right"' if align_right else ""
+            out.append(f"<{tag}{style}>{math_inline(latex) if latex.strip() else ''}</{tag}>")
+        return "<tr>" + "".join(out) + "</tr>"
+
+    head = cells(table.header, "th")
+    body = "".join(cells(row, "td") for row in table.rows)
+    return f'<table class="trace-table"><thead>{head}</thead><tbody>{body}</tbody></table>'
+
+
 def solution_html(q: Question) -> str:
     items = []
     for k, step in enumerate(q.solution.steps):
@@ -171,6 +193,8 @@ def solution_html(q: Question) -> str:
             body += f'<div class="note">{escape(step.value)}</div>'
         else:
             body += "".join(math_display(latex) for latex in step_latex(step))
+        if step.table is not None:
+            body += table_html(step.table)
         picture = q.step_pictures.get(k)
         if picture is not None:
             body += picture_html(picture)

@@ -29,6 +29,7 @@ from revise.printout.model import Question, Sheet, ShortQuestion
 from revise.printout.pictures import ActivationPlot, ConvWindow, Picture
 from revise.printout.svg import data_uri, plot_svg
 from revise.printout.typst_writer import info_rows
+from revise.render.table import markdown_table
 from revise.render.values import value_latex
 
 # a display formula longer than this (in LaTeX characters) goes on two lines
@@ -51,7 +52,11 @@ def display(latex: str) -> str:
 
 
 def step_latex(step: Step) -> list[str]:
-    """The display formulas of a step, as for the PDF: formula, then `= numbers = value`."""
+    """The display formulas of a step, as for the PDF: formula, then `= numbers = value`.
+
+    A table step gives only its formula (how each row is found): its value is the table."""
+    if step.table is not None:
+        return [step.formula] if step.formula else []
     value = value_latex(step.value)
     if not step.formula:
         return [value]
@@ -107,6 +112,8 @@ def solution_markdown(q: Question, heading: bool = True) -> list[str]:
             out += [escape(step.value), ""]
         else:
             out += _formulas(step_latex(step))
+        if step.table is not None:
+            out += [*markdown_table(step.table), ""]
         picture = q.step_pictures.get(k - 1)
         if picture is not None:
             out += picture_markdown(picture)

@@ -11,16 +11,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from importlib import resources
 
-from engine.trace import Step
+from engine.trace import Step, Table
 from revise.printout.card_typst import card_typst
 from revise.printout.fonts import has_cjk, strip_cjk
 from revise.printout.model import Question, Sheet, ShortQuestion
 from revise.printout.pictures import ActivationPlot, ConvWindow, Panel, Picture
+from revise.render.table import numeric_columns
 from revise.render.typst_math import latex_to_typst, typst_string
 from revise.render.values import value_latex
 
 BODY_FONT = "Libertinus Serif"
 TEMPLATE = "sheet.typ"
+# a table step up to this many rows fits on a page: it is kept whole (moved to the next page
+# rather than split); a longer one runs on over pages with its header repeated
+ONE_PAGE_ROWS = 50
 
 
 def template() -> str:
@@ -95,7 +99,13 @@ def conv_source(w: ConvWindow) -> str:
 def step_source(number: int, step: Step, picture: Picture | None) -> str:
     """A step: its formula, then `= numbers = value` (the numbers left out when they are the value)."""
     args = [str(number), string(step.title)]
-    if isinstance(step.value, str) and not step.formula:
+    if step.table is not None:
+        if step.formula:
+            args.append(f"formula: {math(step.formula)}")
+        args.append(f"tab: {table_source(step.table)}")
+        if len(step.table.rows) > ONE_PAGE_ROWS:
+            args.append("long: true")
+    elif isinstance(step.value, str) and not step.formula:
         args.append(f"note: {string(step.value)}")
     else:
         value = value_latex(step.value)
@@ -116,6 +126,20 @@ def step_source(number: int, step: Step, picture: Picture | None) -> str:
     if picture is not None:
         args.append(f"picture: {picture_source(picture)}")
     return f"#step({', '.join(args)})"
+
+
+def table_source(table: Table) -> str:
+    """A table step as a `trace-table` call: LaTeX cells as Typst maths, empty cells empty."""
+
+    def cell(latex: str) -> str:
+        # a cell is one line: `a / b` stays a slash (Typst would stack it as a fraction)
+        body = latex_to_typst(latex, literal_slash=True) if latex.strip() else ""
+        return f"${body}$" if body else "[]"
+
+    header = array(f"strong({cell(h)})" for h in table.header)
+    rows = array(array(cell(c) for c in row) for row in table.rows)
+    numeric = array("true" if r else "false" for r in numeric_columns(table))
+    return f"trace-table({header}, {rows}, {numeric})"
 
 
 def _same(a: str, b: str) -> bool:

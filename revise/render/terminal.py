@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from engine.solve import Solution
+from revise.render.table import table_lines
 from revise.render.unicode_math import Box, hcat, latex_box
 from revise.render.values import ANSWER_DECIMALS, value_box
 
@@ -36,7 +37,12 @@ def render_solution(solution: Solution) -> str:
     lines = [f"{solution.problem} — {problem.summary}", f"Parameters: {params}", ""]
     for number, step in enumerate(solution.steps, start=1):
         lines.append(f"{number}. {step.title}")
-        if step.formula:
+        if step.table is not None:
+            # the table is the value: the formula says how each row is found
+            if step.formula:
+                lines.extend(_lines(latex_box(step.formula)))
+            lines.extend((INDENT + line).rstrip() for line in table_lines(step.table))
+        elif step.formula:
             lines.extend(_lines(latex_box(step.formula)))
             if step.substituted:
                 lines.extend(_lines(latex_box(step.substituted), "= "))

@@ -8,6 +8,8 @@ from engine.latex import num
 from revise.render.unicode_math import Box, hcat, latex_box
 
 ANSWER_DECIMALS = 6
+# a table-like list longer than this is not written out inline: the trace draws it as a table
+INLINE_TABLE_ROWS = 8
 
 
 def is_matrix(value: Any) -> bool:
@@ -38,6 +40,8 @@ def value_latex(value: Any, decimals: int = 4) -> str:
             return r"\begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix}"
     if is_vector(value):
         return r"\left[" + ", ".join(num(v, decimals) for v in value) + r"\right]"
+    if is_table(value) and len(value) > INLINE_TABLE_ROWS:
+        return rf"\text{{a table of {len(value)} rows (see the worked solution)}}"
     if isinstance(value, list):
         return r",\; ".join(value_latex(v, decimals) for v in value)
     if isinstance(value, dict):
@@ -53,19 +57,36 @@ def is_table(value: Any) -> bool:
         and bool(value)
         and all(isinstance(v, dict) for v in value)
         and all(list(v) == list(value[0]) for v in value)
-        and all(not isinstance(x, list | dict) for v in value for x in v.values())
+        and all(_cell_value(x) for v in value for x in v.values())
     )
+
+
+def _cell_value(x: Any) -> bool:
+    """A value that fits in a table cell: a number, a word, null, or a short list of numbers
+    (a shape such as [64, 112, 112])."""
+    if isinstance(x, dict):
+        return False
+    if isinstance(x, list):
+        return len(x) <= 4 and is_vector(x)
+    return True
+
+
+def _cell_text(v: Any, decimals: int) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, str):
+        return v
+    if isinstance(v, list):
+        return "[" + ", ".join(format_value(x, decimals) for x in v) + "]"
+    return format_value(v, decimals)
 
 
 def table_box(rows: list[dict[str, Any]], decimals: int) -> Box:
     """Rows as aligned columns under a header; numbers right-aligned."""
     keys = list(rows[0])
-    cells = [[k for k in keys]] + [
-        [v if isinstance(v, str) else format_value(v, decimals) for v in row.values()]
-        for row in rows
-    ]
+    cells = [[k for k in keys]] + [[_cell_text(v, decimals) for v in row.values()] for row in rows]
     widths = [max(len(r[j]) for r in cells) for j in range(len(keys))]
-    numeric = [all(not isinstance(r[k], str) for r in rows) for k in keys]
+    numeric = [all(isinstance(r[k], int | float) for r in rows) for k in keys]
     lines = [
         "  ".join(
             c.rjust(w) if num_col else c.ljust(w) for c, w, num_col in zip(r, widths, numeric)

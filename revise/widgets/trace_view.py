@@ -16,6 +16,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
 from revise.render.latex_tree import LatexError
+from revise.render.table import markdown_table, table_lines
 from revise.render.unicode_math import Box, hcat, latex_box
 from revise.render.values import ANSWER_DECIMALS, value_box, value_latex
 
@@ -52,7 +53,12 @@ def render_step(number: int, step: Step) -> RenderedStep:
     if not step.formula and isinstance(step.value, str):
         return RenderedStep(number, step.title, step.value, prose=True)
     lines: list[str] = []
-    if step.formula:
+    if step.table is not None:
+        # drawn as a table (the value is its rows); the formula says how each row is found
+        if step.formula:
+            lines += _lines(_formula(step.formula))
+        lines += table_lines(step.table)
+    elif step.formula:
         lines += _lines(_formula(step.formula))
         if step.substituted:
             lines += _lines(_formula(step.substituted), "= ")
@@ -91,7 +97,11 @@ def solution_markdown(solution: Solution, summary: str = "") -> str:
     for number, step in enumerate(solution.steps, start=1):
         out.append(f"{number}. **{step.title}**")
         out.append("")
-        if step.formula:
+        if step.table is not None:
+            if step.formula:
+                out += [f"   $${step.formula}$$", ""]
+            out += ["   " + line for line in markdown_table(step.table)]
+        elif step.formula:
             chain = [step.formula]
             if step.substituted:
                 chain.append(step.substituted)
