@@ -218,6 +218,8 @@ def run(args: argparse.Namespace) -> int:
         if only_short(course, selection):
             # flashcards but no question family: the sheet is short questions alone
             selection = replace(selection, count=0, cards=args.cards or args.count)
+        from revise.printout.sheet_code import encode
+
         sheet = build_sheet(
             course,
             selection,
@@ -226,6 +228,7 @@ def run(args: argparse.Namespace) -> int:
             command=regenerate_command(args, seed),
             title=args.title,
         )
+        sheet = replace(sheet, code=encode(course, selection))
     data = render(sheet, fmt, args.font_path)
     if args.output:
         from revise.output_file import replaced_in_one_step

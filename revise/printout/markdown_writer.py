@@ -205,6 +205,8 @@ def markdown_source(sheet: Sheet) -> str:
         out += [f"**Topics:** {escape(sheet.topic_line)}  "]
     info = [f"**{k}:** {escape(v)}" for k, v in info_rows(sheet)]
     out += ["  \n".join(info) + "  ", f"**Regenerate:** `{sheet.command}`", ""]
+    if sheet.code is not None:
+        out += [f"**Mark it:** `revise mark {sheet.code}`", ""]
     if sheet.questions:
         out += ["## Questions", ""]
     for q in sheet.questions:

@@ -104,6 +104,7 @@ class Sheet:
     questions: tuple[Question, ...]
     glossary: tuple[GlossaryTerm, ...] = ()
     short: tuple[ShortQuestion, ...] = ()
+    code: str | None = None  # the sheet code that `revise mark` reads back (sheet_code.py)
 
     @property
     def topic_line(self) -> str:

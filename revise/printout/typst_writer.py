@@ -234,6 +234,13 @@ def without_cjk(sheet: Sheet) -> Sheet:
     )
 
 
+def qr_svg(code: str) -> str:
+    """The sheet code as a QR code (segno), an SVG the template embeds."""
+    import segno
+
+    return segno.make(code, error="m").svg_inline(scale=4, border=1)
+
+
 def info_rows(sheet: Sheet, chinese_left_out: bool = False) -> list[tuple[str, str]]:
     modes = {
         "end": "worked solutions at the end",
@@ -246,6 +253,8 @@ def info_rows(sheet: Sheet, chinese_left_out: bool = False) -> list[tuple[str, s
         "none": "questions only",
     }
     rows = []
+    if sheet.code is not None:
+        rows.append(("Sheet code", sheet.code))
     if sheet.seed is not None:
         rows.append(("Seed", str(sheet.seed)))
     rows.append(("Date", sheet.date.isoformat()))
@@ -273,6 +282,10 @@ def typst_source(sheet: Sheet, cjk_family: str | None = None) -> str:
     fonts = [BODY_FONT] + ([cjk_family] if cjk_family else [])
     info = [f"({string(k)}, {string(v)})" for k, v in info_rows(sheet, left_out)]
     info.append(f'("Regenerate", raw({string(sheet.command)}))')
+    qr = "none"
+    if sheet.code is not None:
+        info.append(f'("Mark it", raw({string(f"revise mark {sheet.code}")}))')
+        qr = string(qr_svg(sheet.code))
     d = sheet.date
     if sheet.seed is not None:
         running = f"seed {sheet.seed}"
@@ -288,6 +301,7 @@ def typst_source(sheet: Sheet, cjk_family: str | None = None) -> str:
         f"  running: {string(running)},",
         f"  date: datetime(year: {d.year}, month: {d.month}, day: {d.day}),",
         f"  fonts: {array(string(f) for f in fonts)},",
+        f"  qr: {qr},",
         ")",
     ]
     if sheet.questions:
