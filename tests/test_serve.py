@@ -50,7 +50,8 @@ def serving(home: Path) -> Iterator[int]:
                 break
             except OSError:
                 if server.poll() is not None:
-                    raise AssertionError(server.stdout.read().decode() if server.stdout else "")
+                    output = server.stdout.read().decode() if server.stdout else ""
+                    raise AssertionError(output) from None
                 time.sleep(0.1)
         yield port
     finally:
