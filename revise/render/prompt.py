@@ -1,0 +1,94 @@
+"""A question's prompt, parsed once into a form every back-end draws: blocks of text runs and
+inline maths, each paragraph followed by the matrices it names.
+
+A family's prompt is Markdown with `$…$` maths (`content.prompt` puts the values in). A matrix
+cannot sit inside a line of terminal text, and a tall bracket in the middle of a sentence reads
+badly on paper too, so maths of the form `W = \\begin{bmatrix}…\\end{bmatrix}` keeps its name in
+the sentence (`… with $W$, …`) and the whole `W = [matrix]` is displayed after the paragraph,
+in the order the sentence names them. Maths with a matrix but no name stays where it is (each
+back-end draws it as well as it can: the terminal breaks the paragraph around it).
+
+The writers: `prompt_lines`/`PromptRenderable` (`revise.render.prompt_terminal`) for the
+terminal and the app, `prompt_typst` (`revise.printout.card_typst`) for PDF,
+`prompt_markdown` (`revise.printout.markdown_writer`) and `prompt_html`
+(`revise.printout.mdhtml`) for Markdown sheets and Anki.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+from revise.printout.card_markdown import (
+    Block,
+    Bold,
+    BulletList,
+    Italic,
+    Line,
+    Math,
+    NumberedList,
+    Paragraph,
+    Span,
+    parse,
+)
+
+#: `name = rest`: the name is everything before the first `=` outside braces
+_MATRIX = re.compile(r"\\begin\{[bpv]?matrix\}")
+
+
+@dataclass(frozen=True)
+class PromptBlock:
+    """A block of the prompt and the `name = matrix` formulas displayed after it, in order."""
+
+    block: Block
+    given: tuple[str, ...] = ()
+
+
+def split_name(latex: str) -> tuple[str, str] | None:
+    """(`W`, `\\begin{bmatrix}…`) for `W = \\begin{bmatrix}…`: a named matrix; else None."""
+    if not _MATRIX.search(latex):
+        return None
+    depth = 0
+    for at, ch in enumerate(latex):
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+        elif ch == "=" and depth == 0:
+            name, value = latex[:at].strip(), latex[at + 1 :].strip()
+            if name and value and not _MATRIX.search(name) and "=" not in value:
+                return name, value
+            return None
+    return None
+
+
+def _lift(spans: Line, given: list[str]) -> Line:
+    out: list[Span] = []
+    for span in spans:
+        if isinstance(span, Math) and not span.display:
+            named = split_name(span.latex)
+            if named is not None:
+                out.append(Math(named[0], False))
+                given.append(f"{named[0]} = {named[1]}")
+                continue
+        if isinstance(span, Bold | Italic):
+            span = replace(span, children=_lift(span.children, given))
+        out.append(span)
+    return tuple(out)
+
+
+@lru_cache(maxsize=256)
+def parse_prompt(markdown: str) -> tuple[PromptBlock, ...]:
+    """The prompt's blocks, each with the named matrices lifted out of its sentences."""
+    out = []
+    for block in parse(markdown):
+        given: list[str] = []
+        if isinstance(block, Paragraph):
+            block = Paragraph(tuple(_lift(line, given) for line in block.lines))
+        elif isinstance(block, BulletList):
+            block = BulletList(tuple(_lift(item, given) for item in block.items))
+        elif isinstance(block, NumberedList):
+            block = NumberedList(tuple(_lift(item, given) for item in block.items))
+        out.append(PromptBlock(block, tuple(given)))
+    return tuple(out)
