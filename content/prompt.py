@@ -142,7 +142,10 @@ def _with_fences(template: str) -> Iterator[tuple[bool | None, str]]:
 def _in_maths(match: re.Match[str], values: Mapping[str, Any]) -> str:
     name = match.group(1)
     if _NAME.fullmatch(name) and name in values:
-        return "{" + value_latex(values[name]) + "}"
+        latex = value_latex(values[name])
+        # a script needs its braces (`x^{n}`); elsewhere a group would only clutter the source
+        script = match.string[: match.start()].rstrip().endswith(("^", "_"))
+        return "{" + latex + "}" if script else latex
     field = _FIELD_LIKE.match(name)
     if field and field.group(1) in values:
         raise PromptError(_not_plain(name))
@@ -246,7 +249,13 @@ def value_latex(v: Any) -> str:
 def value_prose(v: Any) -> str:
     """A value inside a sentence: words as written, whole numbers as digits, the rest as maths."""
     if isinstance(v, str):
-        return v.replace("$", r"\$")
+        return v
     if isinstance(v, int) and not isinstance(v, bool):
         return str(v) if v >= 0 else f"−{-v}"
+    if isinstance(v, Mapping):  # a record: `kernel 3, stride 1`
+        return ", ".join(f"{str(k).replace('_', ' ')} {value_prose(x)}" for k, x in v.items())
+    if isinstance(v, list | tuple) and v and all(isinstance(x, str) for x in v):
+        return ", ".join(f"“{x}”" for x in v)
+    if isinstance(v, list | tuple) and v and all(isinstance(x, Mapping) for x in v):
+        return "; ".join(value_prose(x) for x in v)
     return "$" + value_latex(v) + "$"

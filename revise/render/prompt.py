@@ -4,7 +4,7 @@ inline maths, each paragraph followed by the matrices it names.
 A family's prompt is Markdown with `$…$` maths (`content.prompt` puts the values in). A matrix
 cannot sit inside a line of terminal text, and a tall bracket in the middle of a sentence reads
 badly on paper too, so maths of the form `W = \\begin{bmatrix}…\\end{bmatrix}` keeps its name in
-the sentence (`… with $W$, …`) and the whole `W = [matrix]` is displayed after the paragraph,
+the sentence (`… with $W$ (below), …`) and the whole `W = [matrix]` is displayed after the paragraph,
 in the order the sentence names them. Maths with a matrix but no name stays where it is (each
 back-end draws it as well as it can: the terminal breaks the paragraph around it).
 
@@ -30,6 +30,7 @@ from revise.printout.card_markdown import (
     NumberedList,
     Paragraph,
     Span,
+    Text,
     parse,
 )
 
@@ -69,7 +70,8 @@ def _lift(spans: Line, given: list[str]) -> Line:
         if isinstance(span, Math) and not span.display:
             named = split_name(span.latex)
             if named is not None:
-                out.append(Math(named[0], False))
+                # "(below)" keeps a list of lifted names from reading as one equation
+                out += [Math(named[0], False), Text(" (below)")]
                 given.append(f"{named[0]} = {named[1]}")
                 continue
         if isinstance(span, Bold | Italic):
