@@ -32,6 +32,8 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _GROUP = re.compile(r"\{([^{}]*)\}")
 #: a declared name followed by what would make it a Python format field
 _FIELD_LIKE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*[.\[:!]")
+#: LaTeX commands whose argument is words or a name, never a value (`\\text{sentence}`)
+_COMMAND_BEFORE = re.compile(r"\\(text|mathrm|operatorname|mathbf|begin|end)\s*$")
 #: significant digits a drawn number keeps (values are drawn on short grids)
 DIGITS = 10
 
@@ -68,6 +70,12 @@ def check_template(template: str, declared: Collection[str]) -> list[str]:
                 field = _FIELD_LIKE.match(body)
                 if field and field.group(1) in declared:
                     problems.append(_not_plain(body))
+                command = _COMMAND_BEFORE.search(text[: group.start()])
+                if body in declared and command:
+                    problems.append(
+                        f"{{{body}}} after \\{command.group(1)} would put the value of {body!r} "
+                        "there: write other words, or give the value another name"
+                    )
             continue
         for message in _prose_fields(text, declared):
             problems.append(message)

@@ -52,6 +52,7 @@ CASES = [
     ("prompt_positional.yaml", "", 8, "families[0].prompt", "{0} is not a plain name"),
     ("prompt_index.yaml", "", 8, "families[0].prompt", "{a[0]} is not a plain name"),
     ("prompt_empty.yaml", "", 8, "families[0].prompt", "{} is not a plain name"),
+    ("prompt_command.yaml", "", 8, "families[0].prompt", "{size} after \\text would put"),
 ]
 
 

@@ -3,8 +3,8 @@
 Every family × 30 seeds is drawn and its prompt rendered in each back-end: terminal Unicode
 (`revise review --plain`, `revise solve`, the app), Typst (PDF), Markdown and Anki's HTML. None
 may contain Python operators (`**`, `*` between operands), `_(`/`^(` script fallbacks, an escaped
-`\\_` inside `\\text{}`, a literal `$` in terminal text, or a terminal line wider than the
-console. Each rule has a failing sample under tests/fixtures/prompt_audit/ proving it is caught.
+`\\_` inside `\\text{}`, a literal `$` in terminal text, LaTeX left unread, or a terminal line
+wider than the console. Each rule has a failing sample under tests/fixtures/prompt_audit/ proving it is caught.
 """
 
 from __future__ import annotations
@@ -56,6 +56,10 @@ def audit(markdown: str, columns: int = COLUMNS) -> dict[str, list[str]]:
         found["terminal"].append("script-fallback")
     if "$" in terminal:
         found["terminal"].append("literal-dollar")
+    if "\\" in terminal:  # LaTeX the renderer could not read, shown as written
+        found["terminal"].append("raw-latex")
+    if '#raw("$' in prompt_typst(markdown):  # the same in the PDF
+        found["typst"].append("raw-latex")
     if any(len(line) > columns for line in lines):
         found["terminal"].append("too-wide")
     # the LaTeX the other back-ends are given must not fall back either
@@ -97,6 +101,7 @@ RULES = {
     "escaped_underscore.md": ("markdown", "escaped-underscore"),
     "literal_dollar.md": ("terminal", "literal-dollar"),
     "too_wide.md": ("terminal", "too-wide"),
+    "raw_latex.md": ("terminal", "raw-latex"),
 }
 
 
