@@ -151,9 +151,11 @@ def _in_maths(match: re.Match[str], values: Mapping[str, Any]) -> str:
     name = match.group(1)
     if _NAME.fullmatch(name) and name in values:
         latex = value_latex(values[name])
-        # a script needs its braces (`x^{n}`); elsewhere a group would only clutter the source
-        script = match.string[: match.start()].rstrip().endswith(("^", "_"))
-        return "{" + latex + "}" if script else latex
+        # an argument keeps its braces (`x^{n}`, `\\frac{1}{n}`); elsewhere a group would
+        # only clutter the source
+        before = match.string[: match.start()].rstrip()
+        argument = before.endswith(("^", "_", "}")) or re.search(r"\\[A-Za-z]+$", before)
+        return "{" + latex + "}" if argument else latex
     field = _FIELD_LIKE.match(name)
     if field and field.group(1) in values:
         raise PromptError(_not_plain(name))

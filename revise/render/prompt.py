@@ -66,13 +66,23 @@ def split_name(latex: str) -> tuple[str, str] | None:
 
 def _lift(spans: Line, given: list[str]) -> Line:
     out: list[Span] = []
-    for span in spans:
+    pending: Text | None = None  # the text after a lifted name, already taken
+    for k, span in enumerate(spans):
+        if pending is not None and span is pending:
+            pending = None
+            continue
         if isinstance(span, Math) and not span.display:
             named = split_name(span.latex)
             if named is not None:
-                # "(below)" keeps a list of lifted names from reading as one equation
-                out += [Math(named[0], False), Text(" (below)")]
                 given.append(f"{named[0]} = {named[1]}")
+                # "(below)" keeps a list of lifted names from reading as one equation; a
+                # remark in brackets right after the name joins it: "Q (below, one row)"
+                after = spans[k + 1] if k + 1 < len(spans) else None
+                if isinstance(after, Text) and after.text.startswith(" ("):
+                    out += [Math(named[0], False), Text(" (below, " + after.text[2:])]
+                    pending = after
+                else:
+                    out += [Math(named[0], False), Text(" (below)")]
                 continue
         if isinstance(span, Bold | Italic):
             span = replace(span, children=_lift(span.children, given))
