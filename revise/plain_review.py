@@ -11,6 +11,7 @@ is saved for an item whose rating was not given.
 from __future__ import annotations
 
 import shutil
+import textwrap
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -134,7 +135,7 @@ class PlainSession:
                     break
                 item = queue[0]
                 self.say()
-                self.say(self._header(item, len(queue)))
+                self.say("\n".join(textwrap.wrap(self._header(item, len(queue)), self.columns)))
                 if item.kind == "family":
                     self._question(item)
                 else:

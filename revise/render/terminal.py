@@ -57,6 +57,8 @@ def render_solution(solution: Solution, columns: int | None = None) -> str:
             if step.substituted:
                 lines.extend(_lines(latex_box(step.substituted), "= "))
             lines.extend(_lines(value_box(step.value), "= "))
+        elif isinstance(step.value, str) and columns is not None:  # a remark: prose, wrapped
+            lines += [INDENT + line for line in _wrapped(step.value, columns - len(INDENT))]
         else:
             lines.extend(_lines(value_box(step.value)))
         lines.append("")
