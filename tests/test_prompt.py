@@ -87,3 +87,15 @@ def test_prose_wraps_at_the_width_and_maths_is_not_broken() -> None:
         lines = prompt_lines(markdown, columns)
         assert max(len(line) for line in lines) <= columns
         assert any("a + b + c" in line for line in lines)
+
+
+def test_a_wide_matrix_is_cut_into_column_blocks() -> None:
+    rows = [[10 * r + c for c in range(14)] for r in range(2)]
+    markdown = fill("The weights are $W = {W}$.", {"W": rows})
+    (block,) = parse_prompt(markdown)
+    assert len(block.given) == 2
+    assert block.given[0].startswith("W = ") and block.given[0].endswith("\\cdots")
+    assert block.given[1].startswith("\\cdots") and "13" in block.given[1]
+    # every entry is drawn once, in order
+    drawn = " ".join(prompt_lines(markdown, 80))
+    assert all(f" {v} " in f" {drawn.replace('⎤', ' ').replace('⎦', ' ')} " for v in (0, 9, 13, 23))

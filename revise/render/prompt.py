@@ -34,7 +34,8 @@ from revise.printout.card_markdown import (
     parse,
 )
 
-#: `name = rest`: the name is everything before the first `=` outside braces
+#: the widest matrix a prompt displays in one piece; wider ones are cut into column blocks
+MOST_COLUMNS = 10
 _MATRIX = re.compile(r"\\begin\{[bpv]?matrix\}")
 
 
@@ -74,7 +75,7 @@ def _lift(spans: Line, given: list[str]) -> Line:
         if isinstance(span, Math) and not span.display:
             named = split_name(span.latex)
             if named is not None:
-                given.append(f"{named[0]} = {named[1]}")
+                given.extend(split_columns(*named))
                 # "(below)" keeps a list of lifted names from reading as one equation; a
                 # remark in brackets right after the name joins it: "Q (below, one row)"
                 after = spans[k + 1] if k + 1 < len(spans) else None
@@ -88,6 +89,26 @@ def _lift(spans: Line, given: list[str]) -> Line:
             span = replace(span, children=_lift(span.children, given))
         out.append(span)
     return tuple(out)
+
+
+def split_columns(name: str, value: str, most: int = MOST_COLUMNS) -> list[str]:
+    """`name = matrix`, the matrix cut into blocks of at most `most` columns when it is wider
+    (`W = [first columns] ⋯`, `⋯ [next columns]`), so that no page or screen has to hold it."""
+    match = re.fullmatch(r"\\begin\{bmatrix\}(.*)\\end\{bmatrix\}", value.strip(), re.S)
+    if match is None:
+        return [f"{name} = {value}"]
+    rows = [[cell.strip() for cell in row.split("&")] for row in match.group(1).split(r"\\")]
+    columns = max(len(row) for row in rows)
+    if columns <= most:
+        return [f"{name} = {value}"]
+    pieces = []
+    for start in range(0, columns, most):
+        body = r" \\ ".join(" & ".join(row[start : start + most]) for row in rows)
+        block = r"\begin{bmatrix} " + body + r" \end{bmatrix}"
+        lead = f"{name} = " if start == 0 else r"\cdots "
+        tail = r" \cdots" if start + most < columns else ""
+        pieces.append(lead + block + tail)
+    return pieces
 
 
 @lru_cache(maxsize=256)
