@@ -12,6 +12,8 @@ file cannot reach Python internals or ask for a billion-character field.
   name (`{size.real}`, `{x[0]}`, `{lr:.2f}`), which is an error.
 - In the prose, `{name}` must be a declared name: text goes in as written, whole numbers as
   digits, anything else as inline maths (so a list is never written in Python's notation).
+- A declared name as the argument of `\\text`, `\\operatorname` and the like is an error: it
+  would replace the word (`$P(\\text{sentence})$` with a value named `sentence`).
 
 `check_template` lists the problems of a template for the loader; `fill` puts values in. The
 result is the Markdown that every back-end parses once (`revise.printout.card_markdown`).
@@ -42,18 +44,26 @@ class PromptError(ValueError):
     """A prompt template that is not plain Markdown with `{name}` placeholders."""
 
 
-def segments(template: str) -> Iterator[tuple[bool, str]]:
-    """(is_maths, text) pieces of a template, split at unescaped `$` (`$$` counts as one)."""
+def _pieces(template: str) -> Iterator[tuple[bool | None, str]]:
+    """(is_maths, text) pieces of a template, split at unescaped `$` (`$$` counts as one); the
+    fences themselves come as (None, fence)."""
     pieces = re.split(r"(?<!\\)(\$\$?)", template)
     maths = False
     for k, piece in enumerate(pieces):
         if k % 2:
             maths = not maths
-            continue
-        if piece:
+            yield None, piece
+        elif piece:
             yield maths, piece
     if maths:
         raise PromptError("a `$` opens maths that is never closed (write \\$ for a dollar sign)")
+
+
+def segments(template: str) -> Iterator[tuple[bool, str]]:
+    """(is_maths, text) pieces of a template, without the `$` fences."""
+    for maths, text in _pieces(template):
+        if maths is not None:
+            yield maths, text
 
 
 def check_template(template: str, declared: Collection[str]) -> list[str]:
@@ -121,30 +131,14 @@ def placeholders(template: str, declared: Collection[str]) -> list[str]:
 def fill(template: str, values: Mapping[str, Any]) -> str:
     """The template with its placeholders replaced: LaTeX inside maths, prose outside."""
     out: list[str] = []
-    fence_open = False
-    for maths, text in _with_fences(template):
+    for maths, text in _pieces(template):
         if maths is None:
             out.append(text)
-            fence_open = not fence_open
         elif maths:
             out.append(_GROUP.sub(lambda m: _in_maths(m, values), text))
         else:
             out.append(_GROUP.sub(lambda m: _in_prose(m, values), text))
     return "".join(out).strip()
-
-
-def _with_fences(template: str) -> Iterator[tuple[bool | None, str]]:
-    """Like `segments`, with the `$` fences themselves as (None, fence)."""
-    pieces = re.split(r"(?<!\\)(\$\$?)", template)
-    maths = False
-    for k, piece in enumerate(pieces):
-        if k % 2:
-            maths = not maths
-            yield None, piece
-        elif piece:
-            yield maths, piece
-    if maths:
-        raise PromptError("a `$` opens maths that is never closed")
 
 
 def _in_maths(match: re.Match[str], values: Mapping[str, Any]) -> str:
