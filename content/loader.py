@@ -22,7 +22,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from content import samplers
-from content.models import SOURCES, Card, Family, GlossaryTerm, Topic, format_value, placeholders
+from content.models import SOURCES, Card, Family, GlossaryTerm, Topic, format_value
+from content.prompt import check_template
 from content.samplers import SamplingError
 from engine.errors import ProblemError, UserError
 
@@ -485,24 +486,9 @@ def _check_family(
 
     prompt = item.get("prompt", str)
     if prompt is not None:
-        try:
-            names = placeholders(prompt)
-        except ValueError as exc:
-            report.at(
-                item.doc,
-                item.loc("prompt"),
-                f"bad template: {exc} (write {{{{ and }}}} for literal braces)",
-            )
+        for message in check_template(prompt, defined):
+            report.at(item.doc, item.loc("prompt"), message)
             broken = True
-        else:
-            for name in dict.fromkeys(names):
-                if name not in defined:
-                    report.at(
-                        item.doc,
-                        item.loc("prompt"),
-                        f"placeholder {{{name}}} is not provided by let, params or derived",
-                    )
-                    broken = True
     if broken or problem is None or fam is None:
         return
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-import re
-import string
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -19,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, StringConstraints
 
 from content.expr import ExprError, Expression
+from content.prompt import PromptError, fill
 from content.samplers import ExprField, Sampler, SamplingError, expressions_of, sample
 
 if TYPE_CHECKING:
@@ -196,29 +195,6 @@ def format_value(v: Any, nested: bool = False) -> str:
     return str(v)
 
 
-class _PromptFormatter(string.Formatter):
-    def format_field(self, value: Any, format_spec: str) -> str:
-        if not format_spec:
-            return format_value(value)
-        return super().format_field(value, format_spec)
-
-
-def placeholders(template: str) -> list[str]:
-    """The root names of a template's `{placeholders}`; ValueError for a malformed template."""
-    names = []
-    for _, field_name, spec, _ in string.Formatter().parse(template):
-        if field_name is None:
-            continue
-        root = re.match(r"[^.\[]*", field_name)
-        name = root.group(0) if root else ""
-        if not name or name.isdigit():
-            raise ValueError("placeholders must be named, e.g. {kernel}")
-        if spec and "{" in spec:
-            raise ValueError(f"nested placeholders in {{{field_name}:{spec}}} are not supported")
-        names.append(name)
-    return names
-
-
 def seed_state(family_id: str, seed: int) -> int:
     """The random state of (family, seed): stable across runs, machines and Python versions."""
     digest = hashlib.sha256(f"{family_id}#{seed}".encode()).digest()
@@ -230,8 +206,8 @@ class Family(_Model):
 
     Values are drawn in order: `let` (helpers, not passed to the problem), then `params` (the
     problem's parameters), then `derived` (expressions for the prompt); a draw is repeated until
-    every `constraint` holds. The prompt is a `str.format` template over all of these names
-    (literal braces are written `{{` and `}}`).
+    every `constraint` holds. The prompt is Markdown with `$…$` maths and `{name}` placeholders
+    over all of these names (`content.prompt`).
     """
 
     id: DottedId
@@ -305,15 +281,15 @@ class Family(_Model):
         )
 
     def render(self, values: Mapping[str, Any]) -> str:
-        """The prompt with the values put in."""
-        return _PromptFormatter().vformat(self.prompt, (), dict(values)).strip()
+        """The prompt with the values put in: Markdown, values as LaTeX inside `$…$`."""
+        return fill(self.prompt, values)
 
     def variant(self, seed: int) -> Variant:
         """The question for one seed: fully determined by (family id, seed)."""
         params, values = self.draw(seed)
         try:
             text = self.render(values)
-        except (KeyError, IndexError, ValueError, TypeError, AttributeError) as exc:
+        except PromptError as exc:
             raise SamplingError(
                 f"cannot put the values in the prompt: {exc}", ("prompt",)
             ) from None

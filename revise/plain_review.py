@@ -10,6 +10,8 @@ is saved for an item whose rating was not given.
 
 from __future__ import annotations
 
+import shutil
+import textwrap
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -65,6 +67,8 @@ class PlainSession:
         self.device = device
         self.timer = timer
         self.summary = Summary()
+        # prose is wrapped to the terminal's width (COLUMNS, else 80 when not a terminal)
+        self.columns = shutil.get_terminal_size().columns
         self.leeches: set[str] = set()
         self.done: list[tuple[int, bool | None]] = []  # (rating, correct) of each saved review
         isatty = getattr(inp, "isatty", None)
@@ -131,7 +135,7 @@ class PlainSession:
                     break
                 item = queue[0]
                 self.say()
-                self.say(self._header(item, len(queue)))
+                self.say("\n".join(textwrap.wrap(self._header(item, len(queue)), self.columns)))
                 if item.kind == "family":
                     self._question(item)
                 else:
@@ -162,7 +166,9 @@ class PlainSession:
         family = self.course.family(item.id)
         seed = self.study.new_seed(item.id)
         variant = family.variant(seed)
-        self.say(variant.prompt_text)
+        from revise.render.prompt_terminal import prompt_text
+
+        self.say(prompt_text(variant.prompt_text, self.columns))
         start = self.timer()
         attempts = 0
         correct = False
@@ -209,7 +215,7 @@ class PlainSession:
         from revise.render.terminal import render_solution
 
         solution = solve(variant.problem, variant.params, device=self.device, verify=False)
-        lines = ["Worked solution:", render_solution(solution)]
+        lines = ["Worked solution:", render_solution(solution, self.columns)]
         if variant.part:
             lines.append(f"(The question asks for the part {variant.part!r} of the answer.)")
         return "\n".join(lines)

@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from app_support import make_app, ready, text_of, until, utc_zone
+from app_support import T0, make_app, ready, settings, text_of, until, utc_zone
 from textual.widgets import Input, TabbedContent
 
+import content
+from revise.app import ReviseApp
 from revise.screens.drill import DrillScreen
 from revise.screens.exam import DatePrompt, ExamScreen
 from revise.screens.explorer import ExplorerScreen
@@ -26,6 +28,7 @@ from revise.screens.summary import SummaryScreen
 utc = pytest.fixture(autouse=True)(utc_zone)
 
 SNAP = (100, 32)
+PROMPT_COURSE = Path(__file__).parent / "fixtures" / "app_calculus"
 
 
 async def some_reviews(app: Any) -> None:
@@ -102,6 +105,39 @@ def test_quiz_matrices(snap_compare: Any, tmp_path: Path) -> None:
         )
 
     assert snap_compare(make_app(tmp_path), terminal_size=SNAP, run_before=before)
+
+
+def _prompt_app(tmp_path: Path) -> ReviseApp:
+    """The app over a course of one calculus and one RNN question (tests/fixtures/app_calculus)."""
+    return ReviseApp(
+        home=tmp_path,
+        course=content.load(PROMPT_COURSE),
+        settings=settings(),
+        clock=lambda: T0,
+        ticks=lambda: 0.0,
+        seeds=lambda family_id: 1,
+        steady=True,
+    )
+
+
+def test_quiz_calculus(snap_compare: Any, tmp_path: Path) -> None:
+    """A formula typed as text in the family is drawn as maths: (2x − 1)³, never (2*x - 1)**3."""
+
+    async def before(pilot: Any) -> None:
+        await question(pilot, "activations")
+        await until(pilot, lambda: "f(x) =" in text_of(pilot.app, "#question"), "the formula")
+
+    assert snap_compare(_prompt_app(tmp_path), terminal_size=SNAP, run_before=before)
+
+
+def test_quiz_rnn_givens_keep_their_names(snap_compare: Any, tmp_path: Path) -> None:
+    """U, W, V stay apart in the sentence (`U (below)`), each drawn with its name after it."""
+
+    async def before(pilot: Any) -> None:
+        await question(pilot, "cnn")
+        await until(pilot, lambda: "V = " in text_of(pilot.app, "#question"), "the matrices")
+
+    assert snap_compare(_prompt_app(tmp_path), terminal_size=SNAP, run_before=before)
 
 
 def test_review_card_flipped(snap_compare: Any, tmp_path: Path) -> None:

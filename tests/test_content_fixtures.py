@@ -46,6 +46,13 @@ CASES = [
         "duplicate family id 'cnn.same'",
     ),
     ("no_topics", "topics.yaml", 1, "", "no topics"),
+    # a prompt's placeholders are plain names: no attribute, format spec, index or position
+    ("prompt_attribute.yaml", "", 8, "families[0].prompt", "{size.__class__.__mro__} is not a"),
+    ("prompt_format_spec.yaml", "", 8, "families[0].prompt", "{size:x>1000000000} is not a"),
+    ("prompt_positional.yaml", "", 8, "families[0].prompt", "{0} is not a plain name"),
+    ("prompt_index.yaml", "", 8, "families[0].prompt", "{a[0]} is not a plain name"),
+    ("prompt_empty.yaml", "", 8, "families[0].prompt", "{} is not a plain name"),
+    ("prompt_command.yaml", "", 8, "families[0].prompt", "{size} after \\text would put"),
 ]
 
 

@@ -21,7 +21,6 @@ from content.models import (
     Topic,
     answer_part,
     format_value,
-    placeholders,
 )
 from content.samplers import Sampler, SamplingError, decimals_of, sample
 
@@ -280,12 +279,7 @@ def test_family_schema_is_strict() -> None:
         family(title=3)
 
 
-def test_placeholders_and_formatting() -> None:
-    assert placeholders("{a} and {b[0]} and {c:.2f} {{literal}}") == ["a", "b", "c"]
-    with pytest.raises(ValueError):
-        placeholders("{}")
-    with pytest.raises(ValueError):
-        placeholders("unbalanced }")
+def test_value_formatting_for_messages() -> None:
     assert format_value(0.1 + 0.2) == "0.3"
     assert format_value(2.0) == "2"
     assert format_value(-0.0) == "0"

@@ -18,7 +18,8 @@ import pytest
 
 import content
 import engine.solve
-from content.models import Family, answer_part, placeholders
+from content.models import Family, answer_part
+from content.prompt import placeholders
 from engine.checking import check
 from engine.registry import all_problems, get_problem
 
@@ -133,7 +134,7 @@ def test_prompts_put_in_every_value(family_id: str) -> None:
     family = course().family(family_id)
     variant = family.variant(3)
     assert variant.prompt_text.strip()
-    for name in placeholders(family.prompt):
+    for name in placeholders(family.prompt, {name for _, name in family.names()}):
         assert f"{{{name}}}" not in variant.prompt_text
 
 

@@ -31,7 +31,9 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(solution.to_json(), ensure_ascii=False))
     else:
+        import shutil
+
         from revise.render.terminal import render_solution
 
-        print(render_solution(solution))
+        print(render_solution(solution, shutil.get_terminal_size().columns))
     return 0

@@ -20,7 +20,7 @@ from typing import Any
 from content import Card, Course, Family, Topic
 from engine.trace import Table
 from revise.printout.markdown_writer import step_latex, window_latex
-from revise.printout.mdhtml import markdown_to_html, math_display, math_inline
+from revise.printout.mdhtml import markdown_to_html, math_display, math_inline, prompt_html
 from revise.printout.model import Question, question_from_variant, variant_for
 from revise.printout.pictures import ActivationPlot, Picture
 from revise.printout.svg import plot_svg
@@ -206,11 +206,7 @@ def solution_html(q: Question) -> str:
 
 
 def question_html(q: Question) -> str:
-    html = f"<div><b>{escape(q.title)}</b></div><div>{escape(q.prompt)}</div>"
-    for g in q.given:
-        name = g.name if len(g.name) == 1 else r"\text{" + g.name.replace("_", r"\_") + "}"
-        html += f'<div class="given">{math_display(f"{name} = {g.latex}")}</div>'
-    return html
+    return f"<div><b>{escape(q.title)}</b></div>" + prompt_html(q.prompt)
 
 
 @dataclass(frozen=True)

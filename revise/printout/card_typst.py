@@ -23,6 +23,7 @@ from revise.printout.card_markdown import (
     Text,
     parse,
 )
+from revise.render.prompt import parse_prompt
 from revise.render.typst_math import latex_to_typst, typst_string
 
 _SPACES = re.compile(r"\s+")
@@ -31,6 +32,24 @@ _SPACES = re.compile(r"\s+")
 def card_typst(markdown: str) -> str:
     """Typst markup (to put inside `[...]`) for a card's Markdown."""
     return "#parbreak()".join(_block(b) for b in parse(markdown))
+
+
+def prompt_typst(markdown: str) -> str:
+    """Typst markup for a question's prompt: its paragraphs, each followed by the matrices it
+    names, displayed side by side (`revise.render.prompt`)."""
+    parts = []
+    for pb in parse_prompt(markdown):
+        parts.append(_block(pb.block))
+        if pb.given:
+            parts.append("#given-row(" + ", ".join(_given(g) for g in pb.given) + ",)")
+    return "#parbreak()".join(parts)
+
+
+def _given(latex: str) -> str:
+    try:
+        return "$ " + latex_to_typst(latex.strip(), literal_slash=True) + " $"
+    except Exception:  # any failure of the converter: the formula is still shown, as LaTeX
+        return f"raw({typst_string(latex.strip())})"
 
 
 def _block(block: Block) -> str:

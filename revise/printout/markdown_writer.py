@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from engine.trace import Step
 from revise.printout.card_markdown import (
+    Block,
     Bold,
     BulletList,
     Code,
@@ -29,6 +30,7 @@ from revise.printout.model import Question, Sheet, ShortQuestion
 from revise.printout.pictures import ActivationPlot, ConvWindow, Picture
 from revise.printout.svg import data_uri, plot_svg
 from revise.printout.typst_writer import info_rows
+from revise.render.prompt import parse_prompt
 from revise.render.table import markdown_table
 from revise.render.values import value_latex
 
@@ -131,12 +133,17 @@ def question_markdown(q: Question) -> list[str]:
         "",
         f"*{escape(q.meta)}*",
         "",
-        escape(q.prompt),
-        "",
     ]
-    if q.given:
-        given = r" \qquad ".join(f"{_name(g.name)} = {g.latex}" for g in q.given)
-        out += [display(given), ""]
+    return out + prompt_markdown(q.prompt)
+
+
+def prompt_markdown(markdown: str) -> list[str]:
+    """A question's prompt: its paragraphs, each followed by the matrices it names."""
+    out: list[str] = []
+    for pb in parse_prompt(markdown):
+        out += _blocks_markdown((pb.block,))
+        if pb.given:
+            out += [display(r" \qquad ".join(pb.given)), ""]
     return out
 
 
@@ -147,6 +154,11 @@ def card_markdown(markdown: str, label: str = "") -> list[str]:
     if label and (not blocks or not isinstance(blocks[0], Paragraph)):
         out += [label, ""]
         label = ""
+    return out + _blocks_markdown(blocks, label)
+
+
+def _blocks_markdown(blocks: Sequence[Block], label: str = "") -> list[str]:
+    out: list[str] = []
     for block in blocks:
         if isinstance(block, Paragraph):
             # two spaces at the end of a line: a line break, as the card means
@@ -192,10 +204,6 @@ def short_question_markdown(sq: ShortQuestion, with_answer: bool) -> list[str]:
     if with_answer:
         out += card_markdown(sq.card.back, "**Answer:**")
     return out
-
-
-def _name(name: str) -> str:
-    return name if len(name) == 1 else r"\text{" + name.replace("_", r"\_") + "}"
 
 
 def markdown_source(sheet: Sheet) -> str:

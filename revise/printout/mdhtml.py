@@ -22,6 +22,7 @@ from revise.printout.card_markdown import (
     Text,
     parse,
 )
+from revise.render.prompt import parse_prompt
 
 
 def math_inline(latex: str) -> str:
@@ -35,6 +36,16 @@ def math_display(latex: str) -> str:
 def markdown_to_html(markdown: str) -> str:
     """HTML for a card's Markdown."""
     return "\n".join(_block(b) for b in parse(markdown))
+
+
+def prompt_html(markdown: str) -> str:
+    """HTML for a question's prompt: its paragraphs, each followed by the matrices it names."""
+    out = []
+    for pb in parse_prompt(markdown):
+        out.append(_block(pb.block))
+        if pb.given:
+            out.append('<div class="given">' + math_display(r" \qquad ".join(pb.given)) + "</div>")
+    return "\n".join(out)
 
 
 def _block(block: Block) -> str:

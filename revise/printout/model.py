@@ -9,12 +9,12 @@ for Markdown. Nothing here knows about a file format.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from content import Card, Course, Family, GlossaryTerm, Topic, Variant, answer_part
+from content.prompt import value_latex as prompt_latex
 from content.samplers import SamplingError
 from engine.errors import UserError
 from engine.solve import Solution, solve
@@ -28,14 +28,6 @@ STARS = {1: "★☆☆", 2: "★★☆", 3: "★★★"}
 
 
 @dataclass(frozen=True)
-class Given:
-    """A matrix-valued datum of a question, typeset beside the prompt."""
-
-    name: str
-    latex: str
-
-
-@dataclass(frozen=True)
 class Question:
     number: int
     title: str
@@ -44,7 +36,6 @@ class Question:
     solution: Solution
     part: str | None
     expected: Any
-    given: tuple[Given, ...] = ()
     family_id: str | None = None
     seed: int | None = None
     difficulty: int | None = None
@@ -114,21 +105,6 @@ class Sheet:
         )
 
 
-def given_of(params: Mapping[str, Any]) -> tuple[Given, ...]:
-    """The matrix-valued parameters (numbers only), typeset: vectors and scalars stay in the text."""
-
-    def numeric(v: Any) -> bool:
-        if isinstance(v, list):
-            return bool(v) and all(numeric(x) for x in v)
-        return isinstance(v, int | float) and not isinstance(v, bool)
-
-    out = []
-    for name, v in params.items():
-        if isinstance(v, list) and v and isinstance(v[0], list) and numeric(v):
-            out.append(Given(name, value_latex(v)))
-    return tuple(out)
-
-
 def pictures_for(solution: Solution) -> tuple[Picture | None, dict[int, Picture]]:
     """The whole-solution figure and the per-step pictures of a solution."""
     if solution.problem == "activation":
@@ -170,7 +146,6 @@ def question_from_variant(
         solution=solution,
         part=variant.part,
         expected=answer_part(solution.answer, variant.part),
-        given=given_of(variant.params),
         family_id=family.id,
         seed=variant.seed,
         difficulty=family.difficulty,
@@ -255,6 +230,16 @@ def build_sheet(
     )
 
 
+def _prose(text: str) -> str:
+    """Plain text as prompt Markdown: a dollar is a dollar, not maths."""
+    return text.replace("$", r"\$")
+
+
+def _given_markdown(name: str, value: Any) -> str:
+    """A parameter a person typed, as prompt Markdown: its name as code, its value as maths."""
+    return f"`{name}` $= {prompt_latex(value)}$"
+
+
 def build_problem_sheet(
     course: Course,
     problem_id: str,
@@ -273,16 +258,15 @@ def build_problem_sheet(
     problem = get_problem(problem_id)
     solution = solve(problem_id, params, device=device, verify=verify)
     figure, step_pictures = pictures_for(solution)
-    given_text = ", ".join(f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in params.items())
+    given_text = ", ".join(_given_markdown(k, v) for k, v in params.items())
     question = Question(
         number=1,
         title=f"Worked example: {problem_id}",
         topic=_problem_topic(course, problem_id, problem.topic),
-        prompt=problem.summary + (f" Given {given_text}." if given_text else ""),
+        prompt=_prose(problem.summary) + (f" Given {given_text}." if given_text else ""),
         solution=solution,
         part=None,
         expected=solution.answer,
-        given=given_of(params),
         figure=figure,
         step_pictures=step_pictures,
     )

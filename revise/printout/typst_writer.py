@@ -12,7 +12,7 @@ from dataclasses import replace
 from importlib import resources
 
 from engine.trace import Step, Table
-from revise.printout.card_typst import card_typst
+from revise.printout.card_typst import card_typst, prompt_typst
 from revise.printout.fonts import has_cjk, strip_cjk
 from revise.printout.model import Question, Sheet, ShortQuestion
 from revise.printout.pictures import ActivationPlot, ConvWindow, Panel, Picture
@@ -40,6 +40,11 @@ def math(latex: str) -> str:
     """An inline Typst equation for a formula of the engine's LaTeX subset."""
     body = latex_to_typst(latex)
     return f"${body}$" if body else '$""$'
+
+
+def unbreakable_words(command: str) -> str:
+    """A command in code type that breaks only between its words, so it can be copied whole."""
+    return "[" + " ".join(f"#box(raw({string(w)}))" for w in command.split()) + "]"
 
 
 def array(items: Iterable[str]) -> str:
@@ -147,18 +152,7 @@ def _same(a: str, b: str) -> bool:
 
 
 def question_source(q: Question) -> str:
-    given = array(math(f"{_latex_name(g.name)} = {g.latex}") for g in q.given)
-    return (
-        f"#question({q.number}, {string(q.title)}, {string(q.meta)}, {string(q.prompt)}, "
-        f"given: {given})"
-    )
-
-
-def _latex_name(name: str) -> str:
-    """A parameter name as maths: `x`, `w` stay letters; longer names are upright text."""
-    if len(name) == 1:
-        return name
-    return r"\text{" + name + "}"
+    return f"#question({q.number}, {string(q.title)}, {string(q.meta)}, [{prompt_typst(q.prompt)}])"
 
 
 def solution_source(q: Question, with_head: bool = True) -> list[str]:
@@ -281,10 +275,10 @@ def typst_source(sheet: Sheet, cjk_family: str | None = None) -> str:
         sheet = without_cjk(sheet)  # never empty boxes where Chinese cannot print
     fonts = [BODY_FONT] + ([cjk_family] if cjk_family else [])
     info = [f"({string(k)}, {string(v)})" for k, v in info_rows(sheet, left_out)]
-    info.append(f'("Regenerate", raw({string(sheet.command)}))')
+    info.append(f'("Regenerate", {unbreakable_words(sheet.command)})')
     qr = "none"
     if sheet.code is not None:
-        info.append(f'("Mark it", raw({string(f"revise mark {sheet.code}")}))')
+        info.append(f'("Mark it", {unbreakable_words(f"revise mark {sheet.code}")})')
         qr = string(qr_svg(sheet.code))
     d = sheet.date
     if sheet.seed is not None:

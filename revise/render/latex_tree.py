@@ -150,6 +150,7 @@ SYMBOLS = {
     "Rightarrow": "⇒",
     "in": "∈",
     "infty": "∞",
+    "ast": "∗",
     "partial": "∂",
     "nabla": "∇",
     "sum": "Σ",

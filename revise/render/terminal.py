@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 
 from engine.solve import Solution
 from revise.render.table import table_lines
@@ -27,16 +28,31 @@ def _compact(value: object) -> object:
     return value
 
 
-def render_solution(solution: Solution) -> str:
+def _wrapped(text: str, columns: int | None, indent: str = "") -> list[str]:
+    """Prose wrapped to the terminal's width (never inside a word)."""
+    if columns is None:
+        return [text]
+    return textwrap.wrap(
+        text, max(columns, 20), subsequent_indent=indent, break_long_words=False,
+        break_on_hyphens=False,
+    ) or [""]  # fmt: skip
+
+
+def render_solution(solution: Solution, columns: int | None = None) -> str:
+    """The worked solution; prose lines wrapped to `columns` when given."""
     from engine import get_problem
 
     problem = get_problem(solution.problem)
     params = " ".join(
         f"{k}={json.dumps(_compact(v), ensure_ascii=False)}" for k, v in solution.params.items()
     )
-    lines = [f"{solution.problem} — {problem.summary}", f"Parameters: {params}", ""]
+    lines = [
+        *_wrapped(f"{solution.problem} — {problem.summary}", columns),
+        *_wrapped(f"Parameters: {params}", columns, "  "),
+        "",
+    ]
     for number, step in enumerate(solution.steps, start=1):
-        lines.append(f"{number}. {step.title}")
+        lines += _wrapped(f"{number}. {step.title}", columns, "   ")
         if step.table is not None:
             # the table is the value: the formula says how each row is found
             if step.formula:
@@ -47,6 +63,8 @@ def render_solution(solution: Solution) -> str:
             if step.substituted:
                 lines.extend(_lines(latex_box(step.substituted), "= "))
             lines.extend(_lines(value_box(step.value), "= "))
+        elif isinstance(step.value, str) and columns is not None:  # a remark: prose, wrapped
+            lines += [INDENT + line for line in _wrapped(step.value, columns - len(INDENT))]
         else:
             lines.extend(_lines(value_box(step.value)))
         lines.append("")

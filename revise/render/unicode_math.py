@@ -141,8 +141,11 @@ def _tall(left: str, right: str, body: Box) -> Box:
 
 
 class UnicodeRenderer:
-    def __init__(self) -> None:
+    def __init__(self, raise_scripts: bool = False) -> None:
         self.inline = 0  # > 0 inside scripts: fractions go on one line there
+        # a script with no Unicode script characters: set a row above/below the base (as on
+        # paper) rather than written `^(…)`; prompts ask for it
+        self.raise_scripts = raise_scripts
 
     def render(self, node: Node) -> Box:
         method = getattr(self, f"_{type(node).__name__.lower()}")
@@ -260,7 +263,9 @@ class UnicodeRenderer:
             chars = _script_chars(box, table)
             if chars is not None:
                 out.append(Box.text(chars))
-            elif box.height == 1:
+            elif box.height == 1 and len(box.lines[0].strip()) == 1:
+                out.append(Box.text(f"{mark}{box.lines[0].strip()}"))  # W_f: one letter reads
+            elif box.height == 1 and not self.raise_scripts:
                 text = box.lines[0].strip()
                 simple = len(text) == 1 or text.replace(".", "").isalnum()
                 out.append(Box.text(f"{mark}{text}" if simple else f"{mark}({text})"))
@@ -270,14 +275,14 @@ class UnicodeRenderer:
         return hcat(out)
 
 
-def latex_box(latex: str) -> Box:
+def latex_box(latex: str, raise_scripts: bool = False) -> Box:
     """Lay out a formula; raises LatexError if it leaves the supported subset."""
-    return UnicodeRenderer().render(parse_latex(latex))
+    return UnicodeRenderer(raise_scripts).render(parse_latex(latex))
 
 
-def latex_to_unicode(latex: str) -> str:
+def latex_to_unicode(latex: str, raise_scripts: bool = False) -> str:
     """A formula as (possibly several) lines of Unicode text."""
-    box = latex_box(latex)
+    box = latex_box(latex, raise_scripts)
     return "\n".join(line.rstrip() for line in _squeeze(box).lines)
 
 

@@ -50,7 +50,7 @@ def prepare_question(family: Any, seed: int) -> Prepared:
     hint = f"{first.title}\n{_formula_only(first.formula)}" if first is not None else ""
     return Prepared(
         variant=variant,
-        question=prompt_renderable(variant.prompt_text, variant.values),
+        question=prompt_renderable(variant.prompt_text),
         steps=render_steps(solution),
         answer=answer_text(variant.expected(solution.answer)),
         hint=hint,
