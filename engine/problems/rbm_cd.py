@@ -159,10 +159,16 @@ class RbmCd1(Problem[RbmCd1Params]):
             out["W_after"],
         )
         trace.step(
-            "Biases after the step",
-            r"a \leftarrow a + \Delta a, \quad b \leftarrow b + \Delta b",
-            rf"{column(p.a)} + {column(out['da'])}, \quad {column(p.b)} + {column(out['db'])}",
-            [out["a_after"].tolist(), out["b_after"].tolist()],
+            "Visible biases after the step",
+            r"a \leftarrow a + \Delta a",
+            rf"{column(p.a)} + {column(out['da'])}",
+            out["a_after"],
+        )
+        trace.step(
+            "Hidden biases after the step",
+            r"b \leftarrow b + \Delta b",
+            rf"{column(p.b)} + {column(out['db'])}",
+            out["b_after"],
         )
         return answer(out)
 
