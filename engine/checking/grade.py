@@ -710,12 +710,24 @@ def _entry_verdict(expected: Any, wrong: Any, item: Any, ctx: Context, path: str
         return "right"
     if _same(wrong, expected):
         return "unexplained"
+    if _whole_for_fraction(expected, wrong, item):
+        return "unexplained"
     by_rule = _safe_compare(wrong, item, ctx, path)
     if by_rule is None:
         return "unexplained"
     if by_rule.right or (by_rule.imprecise and _figures_typed(item) >= 3):
         return "explained"
     return "unexplained"
+
+
+def _whole_for_fraction(expected: Any, wrong: Any, item: Any) -> bool:
+    """A whole number typed for a size or count, where the rule's value is a fraction.
+
+    112 for a size of 111 is not the unrounded 111.5 (rounded by tolerance): it was rounded up.
+    """
+    if not (isinstance(expected, int) and isinstance(wrong, float) and isinstance(item, Num)):
+        return False
+    return item.integer is not None and not wrong.is_integer()
 
 
 def _safe_compare(expected: Any, item: Any, ctx: Context, path: str) -> Mark | None:
