@@ -298,11 +298,11 @@ class RnnBptt(Problem[RnnBpttParams]):
         Vt = _transpose(p.V)
         for t in reversed(range(1, T + 1)):
             i = t - 1
-            shown = back.predictions[i] if p.loss == "ce" else run.outputs[i]
+            predicted = back.predictions[i] if p.loss == "ce" else run.outputs[i]
             trace.step(
                 f"Step {t}: gradient at the output",
                 rf"\frac{{\partial L}}{{\partial o_{{{t}}}}} = " + grad_formula % (t, t),
-                rf"{scale}\left( {column(shown)} - {column(p.target_rows[i])} \right)",
+                rf"{scale}\left( {column(predicted)} - {column(p.target_rows[i])} \right)",
                 back.dout[i],
             )
             if t == T:
