@@ -192,10 +192,12 @@ class PolicyEvaluation(Problem[PolicyEvaluationParams]):
         trace.step(
             "Expected reward under the policy",
             r"R_{\pi}(s) = \sum_{a} \pi(a | s) R(s, a)",
-            r" \quad ".join(
+            r"\begin{bmatrix} "
+            + r" \\ ".join(
                 " + ".join(rf"{num(p.policy[s][a])} \cdot {paren(p.R[s][a])}" for a in range(A))
                 for s in range(S)
-            ),
+            )
+            + r" \end{bmatrix}",
             r_pi,
         )
         trace.step(
@@ -231,29 +233,35 @@ class PolicyEvaluation(Problem[PolicyEvaluationParams]):
             M = sympy.eye(S) - g * Pp
             V = M.LUsolve(Rp)
             trace.step(
-                "The linear system, in fractions",
-                r"(I - \gamma P_{\pi}) V = R_{\pi}",
-                rf"{fmatrix(M.tolist())} V = {fmatrix(Rp.tolist())}",
+                "The matrix of the linear system (I − γP_π)V = R_π, in fractions",
+                r"I - \gamma P_{\pi}",
+                rf"I - {frac(g)} {fmatrix(Pp.tolist())}",
                 np.array(M.tolist(), dtype=np.float64),
             )
             exact = [V[s] for s in range(S)]
             trace.step(
                 "Solve it",
                 r"V = (I - \gamma P_{\pi})^{-1} R_{\pi}",
-                fmatrix([[x] for x in exact]),
+                rf"{fmatrix(M.tolist())}^{{-1}} {fmatrix(Rp.tolist())} = "
+                + fmatrix([[x] for x in exact]),
                 [float(x) for x in exact],
             )
             v = np.array([float(x) for x in exact])
         else:
             M = np.eye(S) - p.gamma * p_pi
             trace.step(
-                "The linear system",
-                r"(I - \gamma P_{\pi}) V = R_{\pi}",
-                rf"{matrix(M)} V = {matrix(r_pi)}",
+                "The matrix of the linear system (I − γP_π)V = R_π",
+                r"I - \gamma P_{\pi}",
+                rf"I - {num(p.gamma)} {matrix(p_pi)}",
                 M,
             )
             v = exact_values(p)
-            trace.step("Solve it", r"V = (I - \gamma P_{\pi})^{-1} R_{\pi}", "", v)
+            trace.step(
+                "Solve it",
+                r"V = (I - \gamma P_{\pi})^{-1} R_{\pi}",
+                rf"{matrix(M)}^{{-1}} {matrix(r_pi)}",
+                v,
+            )
         self._trace_backup(p, trace, v, v, r"V", r"V", "the solution satisfies it")
         return v
 
