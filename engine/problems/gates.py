@@ -119,13 +119,14 @@ def _gate_step(
     pre: np.ndarray,
 ) -> None:
     """Two steps: a gate's pre-activation (with the numbers put in), then its activation."""
-    terms = rf"W_{{i{gate}}} x + W_{{h{gate}}} h"
-    numbers = rf"{matrix(blocks.wi[gate])} {column(x)} + {matrix(blocks.wh[gate])} {column(h)}"
+    # the notes' order W·h + U·x: W_g is gate g's block of weight_hh, U_g its block of weight_ih
+    terms = rf"W_{{{gate}}} \, h + U_{{{gate}}} \, x"
+    numbers = rf"{matrix(blocks.wh[gate])} {column(h)} + {matrix(blocks.wi[gate])} {column(x)}"
     if biases:
-        terms = rf"W_{{i{gate}}} x + b_{{i{gate}}} + W_{{h{gate}}} h + b_{{h{gate}}}"
+        terms = rf"W_{{{gate}}} \, h + b_{{h{gate}}} + U_{{{gate}}} \, x + b_{{i{gate}}}"
         numbers = (
-            rf"{matrix(blocks.wi[gate])} {column(x)} + {column(blocks.bi[gate])} + "
-            rf"{matrix(blocks.wh[gate])} {column(h)} + {column(blocks.bh[gate])}"
+            rf"{matrix(blocks.wh[gate])} {column(h)} + {column(blocks.bh[gate])} + "
+            rf"{matrix(blocks.wi[gate])} {column(x)} + {column(blocks.bi[gate])}"
         )
     name = GATE_NAMES[gate]
     trace.step(f"{name}: pre-activation", rf"a_{{{gate}}} = {terms}", numbers, pre)
@@ -202,6 +203,8 @@ class LstmStep(Problem[LstmStepParams]):
         H = len(p.h)
         trace.note(
             "Reading the weights",
+            "The notes write each gate as W·h + U·x: W is PyTorch's weight_hh (recurrent) and U "
+            "its weight_ih (input), each with one bias per matrix (bias_hh, bias_ih). "
             "weight_ih and weight_hh stack the four gates by rows in the order i, f, g, o: "
             f"{_rows(H, 0)} the input gate, {_rows(H, 1)} the forget gate, {_rows(H, 2)} the "
             f"candidate g, {_rows(H, 3)} the output gate.",
@@ -347,9 +350,9 @@ def _load_cell(
 Variant = Literal["pytorch", "cho"]
 VARIANT_TEXT = {
     "pytorch": "PyTorch: the reset gate multiplies the recurrent term after the matmul, "
-    "n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)).",
+    "n = tanh(U_n x + b_in + r ⊙ (W_n h + b_hn)).",
     "cho": "Cho et al. (2014): the reset gate multiplies the previous state before the matmul, "
-    "n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn).",
+    "n = tanh(U_n x + b_in + W_n (r ⊙ h) + b_hn).",
 }
 
 
@@ -449,6 +452,8 @@ class GruStep(Problem[GruStepParams]):
         trace.note(f"Update gate: {p.update_gate.replace('_', ' ')}", UPDATE_TEXT[p.update_gate])
         trace.note(
             "Reading the weights",
+            "The notes write each gate as W·h + U·x: W is PyTorch's weight_hh (recurrent) and U "
+            "its weight_ih (input), each with one bias per matrix (bias_hh, bias_ih). "
             "weight_ih and weight_hh stack the gates by rows in the order r, z, n: "
             f"{_rows(H, 0)} the reset gate, {_rows(H, 1)} the update gate, {_rows(H, 2)} the "
             "candidate n.",
@@ -458,18 +463,18 @@ class GruStep(Problem[GruStepParams]):
             _gate_step(trace, gate, blk, x, h, biases, "sigmoid", run.out[gate], run.pre[gate])
         bi, bh = blk.bi["n"], blk.bh["n"]
         Wi, Wh = matrix(blk.wi["n"]), matrix(blk.wh["n"])
-        in_terms = r"W_{in} x + b_{in}" if biases else r"W_{in} x"
+        in_terms = r"U_{n} x + b_{in}" if biases else r"U_{n} x"
         in_numbers = rf"{Wi} {column(x)}" + (rf" + {column(bi)}" if biases else "")
         if p.variant == "pytorch":
             trace.step(
                 "Recurrent part of the candidate (before the reset)",
-                r"W_{hn} h + b_{hn}" if biases else r"W_{hn} h",
+                r"W_{n} h + b_{hn}" if biases else r"W_{n} h",
                 rf"{Wh} {column(h)}" + (rf" + {column(bh)}" if biases else ""),
                 run.recurrent,
             )
             trace.step(
                 "Candidate n: pre-activation (reset after the matmul)",
-                rf"a_{{n}} = {in_terms} + r \odot (W_{{hn}} h" + (r" + b_{hn})" if biases else ")"),
+                rf"a_{{n}} = {in_terms} + r \odot (W_{{n}} h" + (r" + b_{hn})" if biases else ")"),
                 rf"{in_numbers} + {column(run.out['r'])} \odot {column(run.recurrent)}",
                 run.pre["n"],
             )
@@ -482,7 +487,7 @@ class GruStep(Problem[GruStepParams]):
             )
             trace.step(
                 "Candidate n: pre-activation (reset before the matmul)",
-                rf"a_{{n}} = {in_terms} + W_{{hn}} (r \odot h)" + (r" + b_{hn}" if biases else ""),
+                rf"a_{{n}} = {in_terms} + W_{{n}} (r \odot h)" + (r" + b_{hn}" if biases else ""),
                 rf"{in_numbers} + {Wh} {column(run.recurrent)}"
                 + (rf" + {column(bh)}" if biases else ""),
                 run.pre["n"],
