@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 
 from engine.solve import solve
+from tests.conftest import requires_cuda
+from tests.torch_support import assert_cuda_reference_equals_cpu
 
 # --- every step of the new problems is in the LaTeX subset the renderers draw ---------------------
 
@@ -100,3 +102,9 @@ def test_every_step_renders(problem: str, params: dict) -> None:
         if step.table is not None:
             for cell in [*step.table.header, *(c for row in step.table.rows for c in row)]:
                 parse_latex(cell)
+
+
+@requires_cuda
+@pytest.mark.parametrize(("problem", "params"), EXAMPLES)
+def test_cuda_reference_agrees_with_cpu(problem: str, params: dict) -> None:
+    assert_cuda_reference_equals_cpu(problem, params)
