@@ -156,7 +156,6 @@ class Conv2dOutputSize(Problem[SlidingWindowParams]):
             "round (n + 2P − k_eff)/S down before adding 1.",
         )
 
-
     @misconception("rounded_up")
     def _rounded_up(self, p: SlidingWindowParams) -> Wrong | None:
         # −(−a // s) is ⌈a/s⌉ in integers: the window count as if a partial window counted
@@ -169,6 +168,7 @@ class Conv2dOutputSize(Problem[SlidingWindowParams]):
             "the size is ⌊(n + 2P − k_eff)/S⌋ + 1: round the division down (ceil_mode is for "
             "pooling only).",
         )
+
 
 # --- transposed convolution -------------------------------------------------------------------
 
