@@ -220,3 +220,20 @@ def test_cd1_sample_in_update_is_named() -> None:
     typed = json.dumps([[float(f"{x:.4g}") for x in row] for row in wrong.tolist()])
     result = check("rbm.cd1", CD, typed, part="dW")
     assert not result.correct and result.misconception == "sample_in_update"
+
+
+def test_exact_evaluation_with_the_best_action_is_named_used_max() -> None:
+    """The optimal values (best of every deterministic policy, solved here) given instead."""
+    import itertools
+
+    P, R = t(SIMPLE["P"]), t(SIMPLE["R"])
+    best = None
+    for actions in itertools.product(range(2), repeat=2):
+        p_pi = torch.stack([P[s, a] for s, a in enumerate(actions)])
+        r_pi = torch.stack([R[s, a] for s, a in enumerate(actions)])
+        v = torch.linalg.solve(torch.eye(2, dtype=torch.float64) - 0.9 * p_pi, r_pi)
+        best = v if best is None else torch.maximum(best, v)
+    assert best is not None
+    typed = json.dumps([float(f"{x:.4g}") for x in best.tolist()])
+    result = check("rl.policy_evaluation", SIMPLE, typed, part="v")
+    assert not result.correct and result.misconception == "used_max"

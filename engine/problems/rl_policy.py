@@ -129,6 +129,21 @@ def exact_values(p: PolicyEvaluationParams) -> np.ndarray:
     return np.asarray(np.linalg.solve(np.eye(len(r_pi)) - p.gamma * p_pi, r_pi))
 
 
+def _optimal_values(p: PolicyEvaluationParams) -> np.ndarray:
+    """The best policy's values (what value iteration converges to), for the misconception."""
+    import numpy as np
+
+    P = np.array(p.P, dtype=np.float64)
+    R = np.array(p.R, dtype=np.float64)
+    v = np.zeros(len(p.R))
+    for _ in range(MAX_ITERATIONS):
+        new = (R + p.gamma * (P @ v)).max(axis=1)
+        if float(np.abs(new - v).max()) <= 1e-13 * max(1.0, float(np.abs(new).max())):
+            return np.asarray(new)
+        v = new
+    return np.asarray(v)
+
+
 def q_values(p: PolicyEvaluationParams, v: np.ndarray) -> np.ndarray:
     import numpy as np
 
@@ -138,7 +153,9 @@ def q_values(p: PolicyEvaluationParams, v: np.ndarray) -> np.ndarray:
 
 def evaluate(p: PolicyEvaluationParams, *, extra: int = 0, best_action: bool = False) -> Any:
     """The answer {v, q}; `extra` sweeps more (or fewer), `best_action` is value iteration's max."""
-    if p.iterations is None:
+    if p.iterations is None and best_action:
+        v = _optimal_values(p)
+    elif p.iterations is None:
         v = exact_values(p)
     else:
         v = sweeps(p, p.iterations + extra, best_action=best_action)[-1]
@@ -348,8 +365,6 @@ class PolicyEvaluation(Problem[PolicyEvaluationParams]):
 
     @misconception("used_max")
     def _used_max(self, p: PolicyEvaluationParams) -> Wrong | None:
-        if p.iterations is None:
-            return None
         return self._wrong(
             p,
             "You took the best action in every backup, as value iteration does. Policy "
