@@ -694,7 +694,8 @@ def _entry_verdicts(expected: Any, wrong: Any, item: Any, ctx: Context, path: st
         return verdicts
     if isinstance(expected, list) and isinstance(wrong, list) and isinstance(item, list):
         exp_flat, wrong_flat, item_flat = _flatten(expected), _flatten(wrong), _flatten(item)
-        if len(exp_flat) == len(wrong_flat) == len(item_flat) and len(exp_flat) > 1:
+        same_shape = _shape(expected) == _shape(wrong) == _shape(item)
+        if same_shape and len(exp_flat) > 1:
             return [
                 _entry_verdict(e, w, a, ctx, path)
                 for e, w, a in zip(exp_flat, wrong_flat, item_flat)
