@@ -258,8 +258,12 @@ def test_lstm_misconceptions() -> None:
         "gate_order_ifog",
         "sigmoid_candidate",
         "used_old_cell",
+        "forgot_forget_term",
     }
     assert distinct(right, wrong)
+    # c′ = i ⊙ g without the f ⊙ c term
+    no_f = wrong["forgot_forget_term"].answer["c"]
+    assert close(no_f, [i * g for i, g in zip(right["i"], right["g"])])
     # h = o ⊙ c: no tanh on the new cell state
     forgot = wrong["tanh_of_c_forgotten"].answer["h"]
     assert close(forgot, [o * c for o, c in zip(right["o"], right["c"])])

@@ -143,6 +143,7 @@ def test_residual_misconceptions() -> None:
         ("forgot_identity", "factor"),
         ("forgot_upstream", "grad"),
         ("used_activation", "grad"),
+        ("gave_upstream", "grad"),
     }
     xs = [0.5]
     for w in call["weights"]:

@@ -304,11 +304,20 @@ def test_softmax_cross_entropy_misconceptions() -> None:
     _assert_distinct(
         "softmax.cross_entropy",
         params,
-        {"wrong_grad_sign", "grad_not_averaged", "forgot_one_hot", "used_log10", "summed_loss"},
+        {
+            "wrong_grad_sign",
+            "grad_not_averaged",
+            "forgot_one_hot",
+            "used_log10",
+            "summed_loss",
+            "gave_probability",
+        },
     )
     single = {"logits": [1, 2, 3], "target": 2}
     _assert_distinct(
-        "softmax.cross_entropy", single, {"wrong_grad_sign", "forgot_one_hot", "used_log10"}
+        "softmax.cross_entropy",
+        single,
+        {"wrong_grad_sign", "forgot_one_hot", "used_log10", "gave_probability"},
     )
 
 

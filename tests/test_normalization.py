@@ -139,6 +139,7 @@ def test_each_misconception_gives_a_distinct_wrong_answer() -> None:
         "biased_running_var",
         "momentum_swapped",
         "forgot_sqrt",
+        "forgot_beta",
     }
     wholes = []
     for m, w in found:

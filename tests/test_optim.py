@@ -242,6 +242,7 @@ def test_each_misconception_is_a_distinct_wrong_answer() -> None:
         "plain_momentum": {"name": "nesterov"},
         "no_accumulation": {"name": "adagrad"},
         "uncentered": {"name": "rmsprop", "centered": True},
+        "sign_flipped": {"name": "sgd"},
     }
     problem = get_problem("optim.step")
     tags = {m.tag for m in problem.misconceptions}

@@ -183,6 +183,7 @@ def test_value_iteration_misconceptions() -> None:
         ("used_min", "v"),
         ("extra_iteration", "q"),
         ("greedy_on_reward", "policy"),
+        ("one_sweep_early", "q"),
     }
     four = solve("rl.value_iteration", {**call, "iterations": 4}).answer
     assert found[("extra_iteration", "q")].answer == four["q"]

@@ -706,25 +706,91 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _explains(expected: Any, wrong: Any, item: Any, ctx: Context, path: str) -> bool:
+    """Whether the rule's answer `wrong` accounts for every part of `item` that is not right.
+
+    Parts and entries are matched one by one, with the marking's own tolerance: an entry is
+    the rule's when it would be accepted were the rule's value the answer, or when it is that
+    value rounded to the figures the student typed (3 or more), which is how a right answer
+    is recognised as merely rounded. An entry that is right, or rounded from the right
+    value, needs no explaining, so a right answer is never given a misconception.
+    """
+    verdicts = _entry_verdicts(expected, wrong, item, ctx, path)
+    return "unexplained" not in verdicts and "explained" in verdicts
+
+
+def _entry_verdicts(expected: Any, wrong: Any, item: Any, ctx: Context, path: str) -> list[str]:
+    """One verdict per entry: "right" (or rounded from the right value), "explained", "unexplained"."""
     if isinstance(expected, dict) and isinstance(item, dict):
         if not isinstance(wrong, dict):
-            return False
-        explained = 0
+            return ["unexplained"]
+        verdicts: list[str] = []
         for sub, value in parts.leaves(expected):
             if sub not in item:
                 continue
-            here = _join(path, sub)
-            if compare(value, item[sub], ctx, here).right:
-                continue
             found = parts.resolve(wrong, sub)
-            if found is None or not compare(found[1], item[sub], ctx, here).right:
-                return False
-            explained += 1
-        return explained > 0
-    try:
-        return compare(wrong, item, ctx, path).right
-    except (AnswerError, TypeError, ValueError):
+            here = _join(path, sub)
+            if found is None:
+                right = _safe_compare(value, item[sub], ctx, here)
+                verdicts.append("right" if right is not None and right.right else "unexplained")
+                continue
+            verdicts += _entry_verdicts(value, found[1], item[sub], ctx, here)
+        return verdicts
+    if isinstance(expected, list) and isinstance(wrong, list) and isinstance(item, list):
+        exp_flat, wrong_flat, item_flat = _flatten(expected), _flatten(wrong), _flatten(item)
+        same_shape = _shape(expected) == _shape(wrong) == _shape(item)
+        if same_shape and len(exp_flat) > 1:
+            return [
+                _entry_verdict(e, w, a, ctx, path)
+                for e, w, a in zip(exp_flat, wrong_flat, item_flat)
+            ]
+    return [_entry_verdict(expected, wrong, item, ctx, path)]
+
+
+def _entry_verdict(expected: Any, wrong: Any, item: Any, ctx: Context, path: str) -> str:
+    right = _safe_compare(expected, item, ctx, path)
+    if right is None:
+        return "unexplained"
+    if right.right or right.imprecise:
+        return "right"
+    if _same(wrong, expected):
+        return "unexplained"
+    if _whole_for_fraction(expected, wrong, item):
+        return "unexplained"
+    by_rule = _safe_compare(wrong, item, ctx, path)
+    if by_rule is None:
+        return "unexplained"
+    if by_rule.right or (by_rule.imprecise and _figures_typed(item) >= 3):
+        return "explained"
+    return "unexplained"
+
+
+def _whole_for_fraction(expected: Any, wrong: Any, item: Any) -> bool:
+    """A whole number typed for a size or count, where the rule's value is a fraction.
+
+    112 for a size of 111 is not the unrounded 111.5 (rounded by tolerance): it was rounded up.
+    """
+    if not (isinstance(expected, int) and isinstance(wrong, float) and isinstance(item, Num)):
         return False
+    return item.integer is not None and not wrong.is_integer()
+
+
+def _safe_compare(expected: Any, item: Any, ctx: Context, path: str) -> Mark | None:
+    try:
+        return compare(expected, item, ctx, path)
+    except (AnswerError, TypeError, ValueError):
+        return None
+
+
+def _figures_typed(item: Any) -> int:
+    """The fewest significant figures among the plain numbers typed (99 for exact forms)."""
+    import math
+
+    figures = 99
+    for v in _flatten(item):
+        if isinstance(v, Num) and v.rounded_at is not None and v.value != 0:
+            lead = math.floor(math.log10(abs(v.value)))
+            figures = min(figures, lead - v.rounded_at + 1)
+    return figures
 
 
 # --- feedback --------------------------------------------------------------------------------

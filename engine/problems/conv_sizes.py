@@ -156,6 +156,19 @@ class Conv2dOutputSize(Problem[SlidingWindowParams]):
             "round (n + 2P − k_eff)/S down before adding 1.",
         )
 
+    @misconception("rounded_up")
+    def _rounded_up(self, p: SlidingWindowParams) -> Wrong | None:
+        # −(−a // s) is ⌈a/s⌉ in integers: the window count as if a partial window counted
+        sizes = [-(-(n + 2 * pad - d * (k - 1) - 1) // s) + 1 for _, n, k, s, pad, d in p.rows()]
+        if sizes == [(n + 2 * pad - d * (k - 1) - 1) // s + 1 for _, n, k, s, pad, d in p.rows()]:
+            return None
+        return Wrong(
+            sizes[0] if p.scalar else sizes,
+            "You rounded up. A window that would hang over the padded input does not count, so "
+            "the size is ⌊(n + 2P − k_eff)/S⌋ + 1: round the division down (ceil_mode is for "
+            "pooling only).",
+        )
+
 
 # --- transposed convolution -------------------------------------------------------------------
 

@@ -119,13 +119,14 @@ def _gate_step(
     pre: np.ndarray,
 ) -> None:
     """Two steps: a gate's pre-activation (with the numbers put in), then its activation."""
-    terms = rf"W_{{i{gate}}} x + W_{{h{gate}}} h"
-    numbers = rf"{matrix(blocks.wi[gate])} {column(x)} + {matrix(blocks.wh[gate])} {column(h)}"
+    # the notes' order W·h + U·x: W_g is gate g's block of weight_hh, U_g its block of weight_ih
+    terms = rf"W_{{{gate}}} \, h + U_{{{gate}}} \, x"
+    numbers = rf"{matrix(blocks.wh[gate])} {column(h)} + {matrix(blocks.wi[gate])} {column(x)}"
     if biases:
-        terms = rf"W_{{i{gate}}} x + b_{{i{gate}}} + W_{{h{gate}}} h + b_{{h{gate}}}"
+        terms = rf"W_{{{gate}}} \, h + b_{{h{gate}}} + U_{{{gate}}} \, x + b_{{i{gate}}}"
         numbers = (
-            rf"{matrix(blocks.wi[gate])} {column(x)} + {column(blocks.bi[gate])} + "
-            rf"{matrix(blocks.wh[gate])} {column(h)} + {column(blocks.bh[gate])}"
+            rf"{matrix(blocks.wh[gate])} {column(h)} + {column(blocks.bh[gate])} + "
+            rf"{matrix(blocks.wi[gate])} {column(x)} + {column(blocks.bi[gate])}"
         )
     name = GATE_NAMES[gate]
     trace.step(f"{name}: pre-activation", rf"a_{{{gate}}} = {terms}", numbers, pre)
@@ -167,6 +168,7 @@ def lstm_cell(
     candidate: str = "tanh",
     squash_cell: bool = True,
     new_cell_in_h: bool = True,
+    keep_old_cell: bool = True,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """(pre-activations, values) of one LSTM step; the flags give the misconceptions' rules."""
     import numpy as np
@@ -176,7 +178,7 @@ def lstm_cell(
     pre = {g: blk.wi[g] @ x + blk.bi[g] + blk.wh[g] @ h + blk.bh[g] for g in LSTM_GATES}
     out = {g: _sigmoid(pre[g]) for g in ("i", "f", "o")}
     out["g"] = np.tanh(pre["g"]) if candidate == "tanh" else _sigmoid(pre["g"])
-    out["c"] = out["f"] * c + out["i"] * out["g"]
+    out["c"] = (out["f"] * c if keep_old_cell else 0.0) + out["i"] * out["g"]
     cell = out["c"] if new_cell_in_h else c
     out["h"] = out["o"] * (np.tanh(cell) if squash_cell else cell)
     return pre, out
@@ -201,6 +203,8 @@ class LstmStep(Problem[LstmStepParams]):
         H = len(p.h)
         trace.note(
             "Reading the weights",
+            "The notes write each gate as W·h + U·x: W is PyTorch's weight_hh (recurrent) and U "
+            "its weight_ih (input), each with one bias per matrix (bias_hh, bias_ih). "
             "weight_ih and weight_hh stack the four gates by rows in the order i, f, g, o: "
             f"{_rows(H, 0)} the input gate, {_rows(H, 1)} the forget gate, {_rows(H, 2)} the "
             f"candidate g, {_rows(H, 3)} the output gate.",
@@ -282,6 +286,15 @@ class LstmStep(Problem[LstmStepParams]):
             candidate="sigmoid",
         )
 
+    @misconception("forgot_forget_term")
+    def _forgot_forget_term(self, p: LstmStepParams) -> Wrong | None:
+        return self._wrong(
+            p,
+            "You left out the f⊙c term: the new cell state keeps part of the old one, "
+            "c′ = f⊙c + i⊙g, and h′ = o ⊙ tanh(c′) is then computed from that c′.",
+            keep_old_cell=False,
+        )
+
     @misconception("used_old_cell")
     def _used_old_cell(self, p: LstmStepParams) -> Wrong | None:
         return self._wrong(
@@ -337,9 +350,20 @@ def _load_cell(
 Variant = Literal["pytorch", "cho"]
 VARIANT_TEXT = {
     "pytorch": "PyTorch: the reset gate multiplies the recurrent term after the matmul, "
-    "n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)).",
+    "n = tanh(U_n x + b_in + r ⊙ (W_n h + b_hn)).",
     "cho": "Cho et al. (2014): the reset gate multiplies the previous state before the matmul, "
-    "n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn).",
+    "n = tanh(U_n x + b_in + W_n (r ⊙ h) + b_hn).",
+}
+
+
+# What z does: PyTorch and Cho et al. let z keep the old state; Chung et al. (2014) and many
+# course notes let z take the candidate. The two give different h′ from the same weights.
+UpdateGate = Literal["keeps_old", "takes_new"]
+UPDATE_TEXT = {
+    "keeps_old": "update_gate=keeps_old (PyTorch, Cho et al. 2014): z is the share of the old "
+    "state kept, h′ = (1 − z)⊙n + z⊙h.",
+    "takes_new": "update_gate=takes_new (Chung et al. 2014 and many course notes): z is the "
+    "share of the candidate taken, h′ = (1 − z)⊙h + z⊙n.",
 }
 
 
@@ -352,6 +376,11 @@ class GruStepParams(ParamModel):
     bias_hh: RealOrVector = Field(0.0, description="recurrent bias (number or 3H numbers)")
     variant: Variant = Field(
         "pytorch", description="pytorch: r ⊙ (W_hn h + b_hn); cho: W_hn (r ⊙ h) + b_hn"
+    )
+    update_gate: UpdateGate = Field(
+        "keeps_old",
+        description="keeps_old: h′ = (1 − z)⊙n + z⊙h (PyTorch, Cho et al.); "
+        "takes_new: h′ = (1 − z)⊙h + z⊙n (Chung et al. 2014)",
     )
 
     @model_validator(mode="after")
@@ -393,7 +422,8 @@ def gru_cell(
         recurrent = gate * h
         pre["n"] = blk.wi["n"] @ x + blk.bi["n"] + blk.wh["n"] @ recurrent + blk.bh["n"]
     n = np.tanh(pre["n"])
-    new_h = z * n + (1 - z) * h if swap_z else (1 - z) * n + z * h
+    takes_new = (p.update_gate == "takes_new") != swap_z
+    new_h = z * n + (1 - z) * h if takes_new else (1 - z) * n + z * h
     return GruRun(pre, {"r": r, "z": z, "n": n, "h": new_h}, recurrent)
 
 
@@ -404,8 +434,9 @@ def gru_answer(run: GruRun) -> dict[str, Any]:
 class GruStep(Problem[GruStepParams]):
     id = "gru.step"
     summary = (
-        "One GRU step (PyTorch layout, gates r, z, n): h′ = (1 − z)⊙n + z⊙h; variant=pytorch "
-        "resets after the recurrent matmul, variant=cho (Cho et al. 2014) before it."
+        "One GRU step (PyTorch layout, gates r, z, n): h′ = (1 − z)⊙n + z⊙h (update_gate="
+        "takes_new: h′ = (1 − z)⊙h + z⊙n); variant=pytorch resets after the recurrent matmul, "
+        "variant=cho (Cho et al. 2014) before it."
     )
     topic = "rnn"
     Params = GruStepParams
@@ -418,8 +449,11 @@ class GruStep(Problem[GruStepParams]):
         x, h = np.array(p.x, dtype=np.float64), np.array(p.h, dtype=np.float64)
         H = len(p.h)
         trace.note(f"GRU variant: {p.variant}", VARIANT_TEXT[p.variant])
+        trace.note(f"Update gate: {p.update_gate.replace('_', ' ')}", UPDATE_TEXT[p.update_gate])
         trace.note(
             "Reading the weights",
+            "The notes write each gate as W·h + U·x: W is PyTorch's weight_hh (recurrent) and U "
+            "its weight_ih (input), each with one bias per matrix (bias_hh, bias_ih). "
             "weight_ih and weight_hh stack the gates by rows in the order r, z, n: "
             f"{_rows(H, 0)} the reset gate, {_rows(H, 1)} the update gate, {_rows(H, 2)} the "
             "candidate n.",
@@ -429,18 +463,18 @@ class GruStep(Problem[GruStepParams]):
             _gate_step(trace, gate, blk, x, h, biases, "sigmoid", run.out[gate], run.pre[gate])
         bi, bh = blk.bi["n"], blk.bh["n"]
         Wi, Wh = matrix(blk.wi["n"]), matrix(blk.wh["n"])
-        in_terms = r"W_{in} x + b_{in}" if biases else r"W_{in} x"
+        in_terms = r"U_{n} x + b_{in}" if biases else r"U_{n} x"
         in_numbers = rf"{Wi} {column(x)}" + (rf" + {column(bi)}" if biases else "")
         if p.variant == "pytorch":
             trace.step(
                 "Recurrent part of the candidate (before the reset)",
-                r"W_{hn} h + b_{hn}" if biases else r"W_{hn} h",
+                r"W_{n} h + b_{hn}" if biases else r"W_{n} h",
                 rf"{Wh} {column(h)}" + (rf" + {column(bh)}" if biases else ""),
                 run.recurrent,
             )
             trace.step(
                 "Candidate n: pre-activation (reset after the matmul)",
-                rf"a_{{n}} = {in_terms} + r \odot (W_{{hn}} h" + (r" + b_{hn})" if biases else ")"),
+                rf"a_{{n}} = {in_terms} + r \odot (W_{{n}} h" + (r" + b_{hn})" if biases else ")"),
                 rf"{in_numbers} + {column(run.out['r'])} \odot {column(run.recurrent)}",
                 run.pre["n"],
             )
@@ -453,7 +487,7 @@ class GruStep(Problem[GruStepParams]):
             )
             trace.step(
                 "Candidate n: pre-activation (reset before the matmul)",
-                rf"a_{{n}} = {in_terms} + W_{{hn}} (r \odot h)" + (r" + b_{hn}" if biases else ""),
+                rf"a_{{n}} = {in_terms} + W_{{n}} (r \odot h)" + (r" + b_{hn}" if biases else ""),
                 rf"{in_numbers} + {Wh} {column(run.recurrent)}"
                 + (rf" + {column(bh)}" if biases else ""),
                 run.pre["n"],
@@ -464,13 +498,21 @@ class GruStep(Problem[GruStepParams]):
             rf"\tanh {column(run.pre['n'])}",
             run.out["n"],
         )
-        z = run.out["z"]
-        trace.step(
-            "New hidden state",
-            r"h' = (1 - z) \odot n + z \odot h",
-            rf"{column(1 - z)} \odot {column(run.out['n'])} + {column(z)} \odot {column(h)}",
-            run.out["h"],
-        )
+        z, n = run.out["z"], run.out["n"]
+        if p.update_gate == "takes_new":
+            trace.step(
+                "New hidden state (z takes the candidate)",
+                r"h' = (1 - z) \odot h + z \odot n",
+                rf"{column(1 - z)} \odot {column(h)} + {column(z)} \odot {column(n)}",
+                run.out["h"],
+            )
+        else:
+            trace.step(
+                "New hidden state (z keeps the old state)",
+                r"h' = (1 - z) \odot n + z \odot h",
+                rf"{column(1 - z)} \odot {column(n)} + {column(z)} \odot {column(h)}",
+                run.out["h"],
+            )
         return gru_answer(run)
 
     def reference(self, p: GruStepParams, device: torch.device) -> Any:
@@ -496,6 +538,9 @@ class GruStep(Problem[GruStepParams]):
                 W_hn, b_hn = Wh.chunk(3)[2], bh.chunk(3)[2]
                 n = torch.tanh(gi[2] + F.linear(r * h, W_hn, b_hn))
                 new_h = (1 - z) * n + z * h
+            if p.update_gate == "takes_new":
+                # the same cell with z's roles exchanged: (1 − z)⊙h + z⊙n = h + n − PyTorch's h′
+                new_h = h + n - new_h
         return {k: v.cpu().tolist() for k, v in {"r": r, "z": z, "n": n, "h": new_h}.items()}
 
     def _wrong(self, p: GruStepParams, feedback: str, **rule: Any) -> Wrong | None:
@@ -518,8 +563,8 @@ class GruStep(Problem[GruStepParams]):
     def _swapped_z(self, p: GruStepParams) -> Wrong | None:
         return self._wrong(
             p,
-            "You swapped the roles of z: here z is the share of the old state kept, "
-            "h′ = (1 − z)⊙n + z⊙h, not z⊙n + (1 − z)⊙h.",
+            "You swapped the roles of z (the other update-gate convention). "
+            + UPDATE_TEXT[p.update_gate],
             swap_z=True,
         )
 

@@ -238,6 +238,18 @@ class ResidualGradient(Problem[ResidualParams]):
             f"∂L/∂x_L = x_L = {upstream:.6g}: multiply them.",
         )
 
+    @misconception("gave_upstream", part="grad")
+    def _gave_upstream(self, p: ResidualParams) -> Wrong | None:
+        _, upstream, factor, grad = self._parts(p)
+        if agrees_to_6_digits(upstream, grad):
+            return None
+        return Wrong(
+            upstream,
+            f"You gave ∂L/∂x_L = x_L = {upstream:.6g}, the gradient at the output. Carrying it "
+            f"back to x_0 multiplies by every block's derivative 1 + w_i·act′(x_i), whose "
+            f"product is {factor:.6g}.",
+        )
+
     @misconception("used_activation", part="grad")
     def _used_activation(self, p: ResidualParams) -> Wrong | None:
         xs, upstream, _, grad = self._parts(p)

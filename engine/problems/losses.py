@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
 
+from engine.compare import distinct
 from engine.errors import ProblemError
 from engine.latex import num, paren, vector
 from engine.params import NonNegativeInt, ParamModel, PositiveInt, Real, Vector, shape_of
@@ -536,6 +537,23 @@ class Loss(Problem[LossParams]):
             "You used log base 10. Cross-entropy and KL divergence use the natural log ln.",
         )
 
+    @misconception("gave_probability")
+    def _gave_probability(self, p: LossParams) -> Wrong | None:
+        if p.name != "ce" or p.label_smoothing != 0:
+            return None
+        # each term is −ln p(true class): the probabilities themselves are exp(−term)
+        probs = [math.exp(-t) for t in ce_terms(p)]
+        wrong = reduce(probs, p.reduction)
+        if not distinct(wrong, self._right(p)):
+            return None
+        return Wrong(
+            wrong,
+            f"You gave the probability of the true class ({_fmt(probs[0])}"
+            + (", …" if len(probs) > 1 else "")
+            + "). The loss is its negative log, −ln p: a confident right answer costs little, "
+            "a confident wrong one a lot.",
+        )
+
     @misconception("forgot_label_smoothing")
     def _forgot_label_smoothing(self, p: LossParams) -> Wrong | None:
         if p.name != "ce" or p.label_smoothing == 0:
@@ -743,6 +761,19 @@ class SoftmaxCrossEntropy(Problem[SoftmaxCEParams]):
             softmax_ce(p, subtract=False)["grad"],
             "You gave the softmax itself as the gradient; subtract 1 at the true class: "
             "∂L/∂z = softmax − one-hot (divided by N for a batch).",
+        )
+
+    @misconception("gave_probability", part="loss")
+    def _gave_probability(self, p: SoftmaxCEParams) -> Wrong | None:
+        rows, idx = _rows(p.logits), p.indices()
+        probs = [math.exp(_log_softmax(row)[k]) for row, k in zip(rows, idx)]
+        wrong = math.fsum(probs) / len(probs)
+        if not distinct(wrong, softmax_ce(p)["loss"]):
+            return None
+        return Wrong(
+            wrong,
+            "You gave the softmax probability of the true class. The loss is its negative log, "
+            "L = −ln softmax(z)_y" + (" (averaged over the examples)." if len(rows) > 1 else "."),
         )
 
     @misconception("used_log10", part="loss")

@@ -416,6 +416,17 @@ class BatchNormForward(Problem[BatchNormParams]):
             f"root: x̂ = (x − μ_B)/√(σ²_B + ε), the standard deviation.",
         )
 
+    @misconception("forgot_beta", part="y")
+    def _forgot_beta(self, p: BatchNormParams) -> Wrong | None:
+        if all(b == 0 for b in p.per_channel("beta")):
+            return None
+        wrong = batchnorm(p.model_copy(update={"beta": 0.0}))["y"]
+        return Wrong(
+            wrong,
+            "You scaled x̂ by γ but forgot the shift: the layer's output is y = γ·x̂ + β, and "
+            "β is learned just as γ is.",
+        )
+
 
 def _reference_without_eps(p: BatchNormParams, device: torch.device) -> Any:
     """Training mode with eps = 0, which torch's batch_norm refuses: the same formulas in plain

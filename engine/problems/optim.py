@@ -510,6 +510,19 @@ class OptimStep(Problem[OptimParams]):
             f"{1 - b1:g} and {1 - b2:g}, then θ ← θ − η·m̂/(√v̂ + ε).",
         )
 
+    @misconception("sign_flipped", part="params")
+    def _sign_flipped(self, p: OptimParams) -> Wrong | None:
+        # the same steps taken uphill: every update added instead of subtracted
+        right = run(p, Trace())
+        wrong = run(p.model_copy(update={"lr": -p.lr}), Trace())
+        if not distinct(wrong, right, relative=RELATIVE_TOLERANCE):
+            return None
+        return Wrong(
+            wrong,
+            f"You moved θ up the gradient (θ₁ = {_first(wrong)}). Gradient descent subtracts "
+            f"the step: θ ← θ − η·(update), which gives θ₁ = {_first(right)}.",
+        )
+
     @misconception("no_momentum", part="params")
     def _no_momentum(self, p: OptimParams) -> Wrong | None:
         if p.name not in ("momentum", "nesterov"):

@@ -431,6 +431,20 @@ class ValueIteration(Problem[ValueIterationParams]):
             f"not a backup (starting from Q = R already counts as the first one).",
         )
 
+    @misconception("one_sweep_early", part="q")
+    def _one_sweep_early(self, p: ValueIterationParams) -> Wrong | None:
+        if not p.iterations:
+            return None
+        right = self._right(p).tolist()
+        wrong = value_iteration(p, extra=-1)[0][-1].tolist()
+        if _same_all(wrong, right):
+            return None
+        return Wrong(
+            wrong,
+            f"You stopped after {p.iterations - 1} backups instead of {p.iterations}. Starting "
+            f"from Q₀ = 0, each of the {p.iterations} backups updates every Q(s, a) once.",
+        )
+
     @misconception("greedy_on_reward", part="policy")
     def _greedy_on_reward(self, p: ValueIterationParams) -> Wrong | None:
         right = greedy(self._right(p).tolist())

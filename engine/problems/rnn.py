@@ -1,20 +1,21 @@
-"""Recurrent networks unrolled in time: the forward pass and backpropagation through time.
+"""Recurrent networks unrolled in time: the forward pass of the Elman network.
 
-Owns `rnn.forward` and `rnn.bptt` for the course's Elman network
+Owns `rnn.forward` for the course's Elman network
 `s_t = tanh(U·x_t + W·s_{t−1} + b)`, `o_t = V·s_t + c`, with two shorthands exam questions use:
 a number read as a 1×1 matrix, and a list of numbers read as a sequence of scalar inputs.
+`rnn.bptt` (the backward pass) lives in `engine.problems.rnn_bptt` and builds on this forward pass.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BeforeValidator, Field, model_validator
 
 from engine.compare import differs
 from engine.errors import ProblemError
-from engine.latex import column, matrix, num
+from engine.latex import column, matrix
 from engine.params import (
     ParamModel,
     RealOrVector,
@@ -43,7 +44,7 @@ def _matrix_or_number(v: Any) -> list[list[float]]:
     return parse_matrix(v)
 
 
-def _sequence(v: Any) -> list[list[float]]:
+def sequence_rows(v: Any) -> list[list[float]]:
     # a flat list is a sequence of scalar inputs: `xs=[1, 2, 3]` is the T×1 matrix [[1], [2], [3]]
     if isinstance(v, list | tuple) and v and not any(isinstance(r, list | tuple) for r in v):
         try:
@@ -54,7 +55,7 @@ def _sequence(v: Any) -> list[list[float]]:
 
 
 MatrixOrNumber = Annotated[list[list[float]], BeforeValidator(_matrix_or_number)]
-Steps = Annotated[list[list[float]], BeforeValidator(_sequence)]
+Steps = Annotated[list[list[float]], BeforeValidator(sequence_rows)]
 
 
 def check_length(name: str, value: float | list[float], n: int, what: str) -> None:
@@ -103,26 +104,6 @@ class RnnForwardParams(ParamModel):
         check_length("b", self.b, h, "one per hidden unit")
         check_length("c", self.c, len(self.V), "one per output, the rows of V")
         check_length("s0", self.s0, h, "one per hidden unit")
-        return self
-
-
-class RnnBpttParams(RnnForwardParams):
-    ys: Steps = Field(description="targets, one row y_t per time step (T×o)")
-    loss: Literal["squared", "mse"] = Field(
-        "squared", description="squared: ½·Σ‖o_t − y_t‖²; mse: mean of (o − y)² over all T·o"
-    )
-
-    @model_validator(mode="after")
-    def _targets_agree(self) -> RnnBpttParams:
-        if len(self.ys) != len(self.xs):
-            raise ProblemError(
-                "ys", f"expected {len(self.xs)} time steps like xs, got {len(self.ys)}"
-            )
-        if len(self.ys[0]) != len(self.V):
-            raise ProblemError(
-                "ys",
-                f"expected {len(self.V)} numbers per time step (rows of V), got {len(self.ys[0])}",
-            )
         return self
 
 
@@ -189,7 +170,7 @@ def forward_answer(run: Unrolled) -> dict[str, Any]:
     }
 
 
-def _torch_rnn(p: RnnForwardParams, device: torch.device) -> tuple[Any, Any, torch.Tensor]:
+def torch_rnn(p: RnnForwardParams, device: torch.device) -> tuple[Any, Any, torch.Tensor]:
     """nn.RNN (tanh) and nn.Linear holding the problem's weights, and the output sequence."""
     import torch
     from torch import nn
@@ -238,7 +219,7 @@ class RnnForward(Problem[RnnForwardParams]):
         import torch
 
         with torch.no_grad():
-            _, head, states = _torch_rnn(p, device)
+            _, head, states = torch_rnn(p, device)
             return {"states": states.cpu().tolist(), "outputs": head(states).cpu().tolist()}
 
     @misconception("ignored_recurrence")
@@ -268,271 +249,3 @@ class RnnForward(Problem[RnnForwardParams]):
 def _short(v: Any) -> str:
     values = v.tolist() if hasattr(v, "tolist") else v
     return ", ".join(f"{x:.4g}" for x in values)
-
-
-# ---------------------------------------------------------------------------------------------
-# Backpropagation through time
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Backward:
-    """The backward pass: ∂L/∂o_t, what flows back through W, δ_t, and the per-step terms."""
-
-    loss: float
-    dout: list[np.ndarray]  # ∂L/∂o_t for t = 1..T
-    inflow: list[np.ndarray]  # Wᵀ δ_{t+1} arriving at step t
-    delta: list[np.ndarray]  # δ_t = ∂L/∂a_t
-    terms: dict[str, list[np.ndarray]]  # gradient name -> one term per step
-    grads: dict[str, np.ndarray]
-
-
-def backprop(
-    p: RnnBpttParams,
-    *,
-    recurrent: bool = True,
-    tanh_grad: bool = True,
-    last_only: bool = False,
-    current_state_in_dw: bool = False,
-    half: bool = True,
-) -> Backward:
-    """BPTT; the keyword flags switch on the wrong rules the misconceptions describe."""
-    import numpy as np
-
-    run = unroll(p)
-    W, V = np.array(p.W, dtype=np.float64), np.array(p.V, dtype=np.float64)
-    T, o = len(p.xs), V.shape[0]
-    ys = [np.array(y, dtype=np.float64) for y in p.ys]
-    err = [run.outputs[t] - ys[t] for t in range(T)]
-    total = sum(float(e @ e) for e in err)
-    if p.loss == "mse":
-        loss, factor = total / (T * o), 2.0 / (T * o)
-    else:
-        loss, factor = (0.5 * total, 1.0) if half else (total, 2.0)
-    dout = [factor * e for e in err]
-    h = W.shape[0]
-    delta: list[np.ndarray] = [np.zeros(h)] * T
-    inflow: list[np.ndarray] = [np.zeros(h)] * T
-    after = np.zeros(h)  # δ_{t+1}; nothing flows in after the last step
-    for t in reversed(range(T)):
-        inflow[t] = W.T @ after if recurrent else np.zeros(h)
-        s = run.states[t + 1]
-        delta[t] = (V.T @ dout[t] + inflow[t]) * ((1 - s * s) if tanh_grad else 1.0)
-        after = delta[t]
-    steps = [T - 1] if last_only else list(range(T))
-    terms = {
-        "dV": [np.outer(dout[t], run.states[t + 1]) for t in steps],
-        "dc": [dout[t] for t in steps],
-        "dW": [np.outer(delta[t], run.states[t + 1 if current_state_in_dw else t]) for t in steps],
-        "dU": [np.outer(delta[t], run.xs[t]) for t in steps],
-        "db": [delta[t] for t in steps],
-    }
-    grads = {name: np.sum(parts, axis=0) for name, parts in terms.items()}
-    return Backward(loss, dout, inflow, delta, terms, grads)
-
-
-def bptt_answer(back: Backward) -> dict[str, Any]:
-    g = back.grads
-    return {
-        "loss": back.loss,
-        "dU": g["dU"].tolist(),
-        "dW": g["dW"].tolist(),
-        "dV": g["dV"].tolist(),
-        "db": g["db"].tolist(),
-        "dc": g["dc"].tolist(),
-    }
-
-
-# how each gradient is written: name in the formula, the per-step term, what it sums
-_GRADIENTS = (
-    ("dV", r"\frac{\partial L}{\partial V}", r"\frac{\partial L}{\partial o_{t}} s_{t}^{T}"),
-    ("dc", r"\frac{\partial L}{\partial c}", r"\frac{\partial L}{\partial o_{t}}"),
-    ("dW", r"\frac{\partial L}{\partial W}", r"\delta_{t} s_{t-1}^{T}"),
-    ("dU", r"\frac{\partial L}{\partial U}", r"\delta_{t} x_{t}^{T}"),
-    ("db", r"\frac{\partial L}{\partial b}", r"\delta_{t}"),
-)
-
-
-class RnnBptt(Problem[RnnBpttParams]):
-    id = "rnn.bptt"
-    summary = (
-        "Backpropagation through time for s_t = tanh(U·x_t + W·s_{t−1} + b), o_t = V·s_t + c: "
-        "loss ½·Σ_t‖o_t − y_t‖² (loss=mse: mean over all T·o entries) and its gradients."
-    )
-    topic = "rnn"
-    Params = RnnBpttParams
-
-    def solve(self, p: RnnBpttParams, trace: Trace) -> Any:
-        run = unroll(p)
-        back = backprop(p)
-        T, o = len(p.xs), len(p.V)
-        trace.note(
-            "Forward pass",
-            f"Unroll the network over the {T} steps, keeping every state: the backward pass "
-            "needs them.",
-        )
-        trace_forward(p, run, trace)
-        errors = [run.outputs[t] - _row(p.ys[t]) for t in range(T)]
-        squares = " + ".join(num(float(e @ e)) for e in errors)
-        if p.loss == "mse":
-            trace.step(
-                "Loss (mean squared error)",
-                r"L = \frac{1}{T \cdot n_{o}} \sum_{t=1}^{T} \lVert o_{t} - y_{t} \rVert^{2}",
-                rf"\frac{{1}}{{{T} \cdot {o}}} \left( {squares} \right)",
-                back.loss,
-            )
-            grad_formula = r"\frac{2}{T \cdot n_{o}} (o_{%d} - y_{%d})"
-            scale = rf"\frac{{2}}{{{T * o}}} "
-        else:
-            trace.step(
-                "Loss",
-                r"L = \frac{1}{2} \sum_{t=1}^{T} \lVert o_{t} - y_{t} \rVert^{2}",
-                rf"\frac{{1}}{{2}} \left( {squares} \right)",
-                back.loss,
-            )
-            grad_formula = r"o_{%d} - y_{%d}"
-            scale = ""
-        trace.note(
-            "Backward pass",
-            f"Go back from t = {T} to t = 1. Each δ_t = ∂L/∂a_t collects the error of its own "
-            "output and what flows back from step t + 1 through W.",
-        )
-        Wt = _transpose(p.W)
-        Vt = _transpose(p.V)
-        for t in reversed(range(1, T + 1)):
-            i = t - 1
-            trace.step(
-                f"Step {t}: gradient at the output",
-                rf"\frac{{\partial L}}{{\partial o_{{{t}}}}} = " + grad_formula % (t, t),
-                rf"{scale}\left( {column(run.outputs[i])} - {column(p.ys[i])} \right)",
-                back.dout[i],
-            )
-            if t == T:
-                trace.step(
-                    f"Step {t}: nothing flows back from later steps",
-                    rf"W^{{T}} \delta_{{{t + 1}}} = 0",
-                    rf"\delta_{{{t + 1}}} = 0 \text{{ (the sequence ends at step {T})}}",
-                    back.inflow[i],
-                )
-            else:
-                trace.step(
-                    f"Step {t}: what flows back through W from step {t + 1}",
-                    rf"W^{{T}} \delta_{{{t + 1}}}",
-                    rf"{matrix(Wt)} {column(back.delta[i + 1])}",
-                    back.inflow[i],
-                )
-            s = run.states[t]
-            trace.step(
-                f"Step {t}: δ_{t} = ∂L/∂a_{t}",
-                rf"\delta_{{{t}}} = \left( V^{{T}} \frac{{\partial L}}{{\partial o_{{{t}}}}} + "
-                rf"W^{{T}} \delta_{{{t + 1}}} \right) \odot (1 - s_{{{t}}}^{{2}})",
-                rf"\left( {matrix(Vt)} {column(back.dout[i])} + {column(back.inflow[i])} "
-                rf"\right) \odot {column(1 - s * s)}",
-                back.delta[i],
-            )
-        trace.note(
-            "Gradients add up over time",
-            "U, V, W, b and c are shared by every step, so each gradient is the sum of one term "
-            "per step.",
-        )
-        for name, symbol, term in _GRADIENTS:
-            parts = back.terms[name]
-            shown = " + ".join(matrix(part) if part.ndim == 2 else column(part) for part in parts)
-            trace.step(
-                f"Gradient {name}",
-                rf"{symbol} = \sum_{{t=1}}^{{T}} {term}",
-                shown,
-                back.grads[name],
-            )
-        return bptt_answer(back)
-
-    def reference(self, p: RnnBpttParams, device: torch.device) -> Any:
-        import torch
-        import torch.nn.functional as F
-
-        rnn, head, states = _torch_rnn(p, device)
-        outputs = head(states)
-        ys = torch.tensor(p.ys, dtype=torch.float64, device=device)
-        if p.loss == "mse":
-            loss = F.mse_loss(outputs, ys, reduction="mean")
-        else:
-            loss = 0.5 * F.mse_loss(outputs, ys, reduction="sum")
-        loss.backward()
-        weights = dict(rnn.named_parameters())
-        grads = {
-            "dU": weights["weight_ih_l0"].grad,
-            "dW": weights["weight_hh_l0"].grad,
-            "dV": head.weight.grad,
-            "db": weights["bias_ih_l0"].grad,
-            "dc": head.bias.grad,
-        }
-        return {"loss": loss.item(), **{k: _listed(g) for k, g in grads.items()}}
-
-    def _wrong(self, p: RnnBpttParams, feedback: str, **rule: bool) -> Wrong | None:
-        wrong = bptt_answer(backprop(p, **rule))
-        if not differs(wrong, bptt_answer(backprop(p))):
-            return None
-        return Wrong(wrong, feedback)
-
-    @misconception("only_last_step")
-    def _only_last_step(self, p: RnnBpttParams) -> Wrong | None:
-        T = len(p.xs)
-        return self._wrong(
-            p,
-            f"You kept only the term from the last step t = {T}. U, V and W are shared by all "
-            f"{T} steps, so each gradient is a sum over t = 1…{T}, e.g. ∂L/∂W = Σ_t δ_t s_{{t−1}}ᵀ.",
-            last_only=True,
-        )
-
-    @misconception("no_recurrent_term")
-    def _no_recurrent_term(self, p: RnnBpttParams) -> Wrong | None:
-        return self._wrong(
-            p,
-            "You forgot the gradient that flows back through W: δ_t = (Vᵀ ∂L/∂o_t + Wᵀ δ_{t+1}) "
-            "⊙ (1 − s_t²), because s_t also feeds every later step.",
-            recurrent=False,
-        )
-
-    @misconception("no_tanh_derivative")
-    def _no_tanh_derivative(self, p: RnnBpttParams) -> Wrong | None:
-        return self._wrong(
-            p,
-            "You skipped the tanh: going back through s_t = tanh(a_t) multiplies by "
-            "tanh′(a_t) = 1 − s_t² element by element.",
-            tanh_grad=False,
-        )
-
-    @misconception("wrong_state_in_dW")
-    def _wrong_state_in_dw(self, p: RnnBpttParams) -> Wrong | None:
-        return self._wrong(
-            p,
-            "You paired δ_t with s_t in ∂L/∂W. W multiplies the previous state at step t, so "
-            "each term is δ_t s_{t−1}ᵀ (s_0 for the first step).",
-            current_state_in_dw=True,
-        )
-
-    @misconception("forgot_half")
-    def _forgot_half(self, p: RnnBpttParams) -> Wrong | None:
-        if p.loss != "squared":
-            return None
-        return self._wrong(
-            p,
-            "You dropped the ½: the loss is ½·Σ_t‖o_t − y_t‖², so ∂L/∂o_t = o_t − y_t, not "
-            "2(o_t − y_t), and the loss is half the sum of squares.",
-            half=False,
-        )
-
-
-def _listed(g: torch.Tensor | None) -> Any:
-    assert g is not None, "every parameter takes part in the loss"
-    return g.cpu().tolist()
-
-
-def _row(v: list[float]) -> np.ndarray:
-    import numpy as np
-
-    return np.array(v, dtype=np.float64)
-
-
-def _transpose(m: list[list[float]]) -> list[list[float]]:
-    return [list(r) for r in zip(*m)]
