@@ -22,6 +22,7 @@ from content.expr import ExprError, Expression
 from content.samplers import ExprField, Sampler, SamplingError, expressions_of, sample
 
 if TYPE_CHECKING:
+    from content.quality import Flaw
     from engine.solve import Solution
 
 __all__ = [
@@ -216,6 +217,31 @@ def placeholders(template: str) -> list[str]:
     return names
 
 
+@dataclass(frozen=True)
+class Drawn:
+    """A kept draw: the problem's parameters, every named value, and what was thrown away
+    (draws failing a constraint; draws failing a quality rule, with the first flaw of each)."""
+
+    params: dict[str, Any]
+    values: dict[str, Any]
+    rejected: int = 0
+    flaws: list[Flaw] = field(default_factory=list)
+
+    @property
+    def redrawn(self) -> int:
+        return len(self.flaws)
+
+
+def _gave_up(flaws: list[Flaw]) -> str:
+    from collections import Counter
+
+    (message, times), *_ = Counter(f.message for f in flaws).most_common(1)
+    return (
+        f"no draw met the quality rules in {len(flaws)} attempts "
+        f"({times} of them: {message})"
+    )
+
+
 def seed_state(family_id: str, seed: int) -> int:
     """The random state of (family, seed): stable across runs, machines and Python versions."""
     digest = hashlib.sha256(f"{family_id}#{seed}".encode()).digest()
@@ -244,6 +270,11 @@ class Family(_Model):
     difficulty: Annotated[StrictInt, Field(ge=1, le=3)]
     source: SourceId
     tags: list[StrictStr] = []
+    # what the family tests: misconception tags of its problem that leave out the part of the
+    # method it is about; each must give an answer the checker marks wrong (content.quality)
+    tests: list[Name] = []
+    # givens the asked answer may equal (same padding keeps the size): not a trivial answer here
+    may_equal: list[Name] = []
 
     def names(self) -> list[tuple[str, str]]:
         """(section, name) of every value the family defines, in drawing order."""
@@ -269,37 +300,60 @@ class Family(_Model):
             yield ("constraints", i), expr, set(seen)
 
     def draw(self, seed: int) -> tuple[dict[str, Any], dict[str, Any]]:
-        """(params, every named value) for a seed; SamplingError if no draw meets the constraints."""
+        """(params, every named value) for a seed; SamplingError if no draw meets the constraints
+        and the quality rules (`content.quality`)."""
+        drawn = self.draw_counted(seed)
+        return drawn.params, drawn.values
+
+    def draw_counted(self, seed: int, quality: bool = True) -> Drawn:
+        """The kept draw for a seed, with how many draws were thrown away on the way."""
+        from content.quality import QUALITY_ATTEMPTS, judge
+
         rng = random.Random(seed_state(self.id, seed))
+        rejected = 0
+        flaws: list[Flaw] = []
         for _ in range(MAX_ATTEMPTS):
-            env: dict[str, Any] = {}
-            params: dict[str, Any] = {}
-            for section in ("let", "params"):
-                samplers: dict[str, Any] = getattr(self, section)
-                for name, s in samplers.items():
-                    try:
-                        env[name] = sample(s, rng, env)
-                    except SamplingError as exc:
-                        raise SamplingError(str(exc), (section, name)) from None
-                    if section == "params":
-                        params[name] = env[name]
-            for name, expr in self.derived.items():
-                try:
-                    env[name] = expr.evaluate(env)
-                except ExprError as exc:
-                    raise SamplingError(str(exc), ("derived", name)) from None
-            for i, expr in enumerate(self.constraints):
-                try:
-                    ok = expr.evaluate(env)
-                except ExprError as exc:
-                    raise SamplingError(str(exc), ("constraints", i)) from None
-                if not ok:
-                    break
-            else:
-                return params, env
+            found = self._draw_once(rng)
+            if found is None:
+                rejected += 1
+                continue
+            params, env = found
+            bad = judge(self, params) if quality else []
+            if not bad:
+                return Drawn(params, env, rejected, flaws)
+            flaws.append(bad[0])
+            if len(flaws) >= QUALITY_ATTEMPTS:
+                raise SamplingError(_gave_up(flaws), (flaws[-1].key,))
         raise SamplingError(
             f"no draw met the constraints in {MAX_ATTEMPTS} attempts", ("constraints",)
         )
+
+    def _draw_once(self, rng: random.Random) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """One draw of every value, or None when a constraint does not hold."""
+        env: dict[str, Any] = {}
+        params: dict[str, Any] = {}
+        for section in ("let", "params"):
+            samplers: dict[str, Any] = getattr(self, section)
+            for name, s in samplers.items():
+                try:
+                    env[name] = sample(s, rng, env)
+                except SamplingError as exc:
+                    raise SamplingError(str(exc), (section, name)) from None
+                if section == "params":
+                    params[name] = env[name]
+        for name, expr in self.derived.items():
+            try:
+                env[name] = expr.evaluate(env)
+            except ExprError as exc:
+                raise SamplingError(str(exc), ("derived", name)) from None
+        for i, expr in enumerate(self.constraints):
+            try:
+                ok = expr.evaluate(env)
+            except ExprError as exc:
+                raise SamplingError(str(exc), ("constraints", i)) from None
+            if not ok:
+                return None
+        return params, env
 
     def render(self, values: Mapping[str, Any]) -> str:
         """The prompt with the values put in."""
