@@ -5,8 +5,8 @@ tree, and each item is validated by its pydantic model. A pydantic error locatio
 (`("families", 3, "params", "kernel")`) is walked down the node tree to find its line, so every
 problem reads `content/data/families/cnn.yaml:42 families[3].params.kernel: message`. Then come
 the checks across files: duplicate ids, topics that do not exist, problem ids and parameter names
-the engine does not know, template placeholders nothing provides, and samplers whose draws the
-problem refuses.
+the engine does not know, template placeholders nothing provides, samplers whose draws the
+problem refuses, and families whose draws never meet the quality rules of `content.quality`.
 """
 
 from __future__ import annotations
@@ -504,6 +504,13 @@ def _check_family(
                     )
                     broken = True
     if broken or problem is None or fam is None:
+        return
+    from content.quality import declaration_problems
+
+    declared = declaration_problems(fam, problem)
+    for loc, message in declared:
+        report.at(item.doc, item.loc(*loc), message)
+    if declared:
         return
 
     for seed in range(seeds):

@@ -16,7 +16,15 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StrictInt,
+    StrictStr,
+    StringConstraints,
+)
 
 from content.expr import ExprError, Expression
 from content.samplers import ExprField, Sampler, SamplingError, expressions_of, sample
@@ -35,6 +43,7 @@ __all__ = [
     "Variant",
     "answer_part",
     "format_value",
+    "question_key",
 ]
 
 #: The seed notes of the course, by id: every topic, card and family names the one it comes from.
@@ -51,6 +60,10 @@ SOURCES: dict[str, str] = {
 }
 
 MAX_ATTEMPTS = 1000
+#: the first seeds of a family give distinct questions where its parameters allow
+DISTINCT_SEEDS = 50
+#: repeats of earlier questions drawn again before a seed accepts a repeat
+DISTINCT_ATTEMPTS = 100
 
 Slug = Annotated[str, StringConstraints(strict=True, pattern=r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")]
 DottedId = Annotated[
@@ -242,6 +255,13 @@ def _gave_up(flaws: list[Flaw]) -> str:
     )
 
 
+def question_key(params: Mapping[str, Any]) -> str:
+    """What makes two variants the same question: the same call of the problem."""
+    import json
+
+    return json.dumps(params, sort_keys=True, ensure_ascii=False, default=str)
+
+
 def seed_state(family_id: str, seed: int) -> int:
     """The random state of (family, seed): stable across runs, machines and Python versions."""
     digest = hashlib.sha256(f"{family_id}#{seed}".encode()).digest()
@@ -275,6 +295,8 @@ class Family(_Model):
     tests: list[Name] = []
     # givens the asked answer may equal (same padding keeps the size): not a trivial answer here
     may_equal: list[Name] = []
+    # the questions of the first seeds, by seed, filled as they are drawn (not part of the data)
+    _question_keys: dict[int, str] = PrivateAttr(default_factory=dict)
 
     def names(self) -> list[tuple[str, str]]:
         """(section, name) of every value the family defines, in drawing order."""
@@ -306,27 +328,59 @@ class Family(_Model):
         return drawn.params, drawn.values
 
     def draw_counted(self, seed: int, quality: bool = True) -> Drawn:
-        """The kept draw for a seed, with how many draws were thrown away on the way."""
+        """The kept draw for a seed, with how many draws were thrown away on the way.
+
+        The first `DISTINCT_SEEDS` seeds give distinct questions while the parameter space has
+        new ones: a draw that repeats an earlier seed's question is drawn again (at most
+        `DISTINCT_ATTEMPTS` times, and cheaply: before the draw is solved).
+        """
         from content.quality import QUALITY_ATTEMPTS, judge
 
+        avoid = self._earlier_questions(seed)
         rng = random.Random(seed_state(self.id, seed))
-        rejected = 0
+        rejected = repeats = 0
         flaws: list[Flaw] = []
-        for _ in range(MAX_ATTEMPTS):
+        for _ in range(MAX_ATTEMPTS + DISTINCT_ATTEMPTS):
             found = self._draw_once(rng)
             if found is None:
                 rejected += 1
+                if rejected >= MAX_ATTEMPTS:
+                    break
                 continue
             params, env = found
+            key = question_key(params) if avoid else ""
+            if key in avoid:
+                repeats += 1
+                if repeats >= DISTINCT_ATTEMPTS:
+                    avoid = set()  # the space has no new question left: repeating is allowed
+                continue
             bad = judge(self, params) if quality else []
             if not bad:
                 return Drawn(params, env, rejected, flaws)
             flaws.append(bad[0])
+            if key:
+                avoid.add(key)  # judged once is enough: a repeat of it counts as a repeat
             if len(flaws) >= QUALITY_ATTEMPTS:
                 raise SamplingError(_gave_up(flaws), (flaws[-1].key,))
         raise SamplingError(
             f"no draw met the constraints in {MAX_ATTEMPTS} attempts", ("constraints",)
         )
+
+    def _earlier_questions(self, seed: int) -> set[str]:
+        """The questions of the seeds before `seed` within the first `DISTINCT_SEEDS`."""
+        if seed <= 0 or seed >= DISTINCT_SEEDS:
+            return set()
+        keys = self._question_keys
+        earlier: set[str] = set()
+        for s in range(seed):
+            if s not in keys:
+                try:
+                    keys[s] = question_key(self.draw_counted(s).params)
+                except SamplingError:
+                    keys[s] = ""
+            earlier.add(keys[s])
+        earlier.discard("")
+        return earlier
 
     def _draw_once(self, rng: random.Random) -> tuple[dict[str, Any], dict[str, Any]] | None:
         """One draw of every value, or None when a constraint does not hold."""

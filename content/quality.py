@@ -5,7 +5,8 @@ variant is kept only when:
 
 - its asked answer is not trivial: finite, not all zero (typing 0 would not score), not a given
   typed back (unless the family allows it with `may_equal`), and made of magnitudes a person
-  writes (no real number below `SMALLEST` or above `LARGEST` in size);
+  writes (no real number below `SMALLEST` or above `LARGEST` in size, and no residue of an ε
+  next to entries a million times larger);
 - every misconception rule of the problem that gives another answer at the asked part gives
   one the checker marks wrong at the contract's tolerance (a wrong method cannot score; a rule
   that changes only other parts of the answer does not apply to this one);
@@ -85,9 +86,14 @@ def _trivial(family: Family, params: Mapping[str, Any], expected: Any, accepted:
         return [Flaw("trivial", "the answer is not finite")]
     if accepted(family.problem, params, family.part, _zeros(expected)):
         return [Flaw("trivial", "the answer is zero: typing 0 would score")]
+    largest = max(abs(x) for x in numbers)
     for x in numbers:
-        if isinstance(x, float) and x != 0 and not SMALLEST <= abs(x) <= LARGEST:
+        if not isinstance(x, float) or x == 0:
+            continue
+        if not SMALLEST <= abs(x) <= LARGEST:
             return [Flaw("trivial", f"the answer holds {x:.3g}, too small or large to write")]
+        if abs(x) < RESIDUE * largest:  # e.g. θ − η·g/(√G + ε) that is 0 but for ε
+            return [Flaw("trivial", f"the answer holds {x:.3g}, a residue a person writes as 0")]
     for name, value in params.items():
         if name in family.may_equal or not _comparable(value, expected):
             continue
@@ -166,3 +172,18 @@ def _comparable(given: Any, expected: Any) -> bool:
     if shape == ():
         return isinstance(expected, float) and isinstance(given, float)
     return True
+
+
+def declaration_problems(family: Family, problem: Any) -> list[tuple[tuple[str | int, ...], str]]:
+    """(location in the family, message) for each `tests` tag the problem has no rule for and
+    each `may_equal` name that is not one of the family's parameters."""
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    tags = [m.tag for m in problem.misconceptions]
+    for i, tag in enumerate(family.tests):
+        if tag not in tags:
+            known = ", ".join(tags) or "none"
+            found.append((("tests", i), f"{problem.id} has no misconception {tag!r} (it has: {known})"))
+    for i, name in enumerate(family.may_equal):
+        if name not in family.params:
+            found.append((("may_equal", i), f"{name!r} is not one of the family's params"))
+    return found

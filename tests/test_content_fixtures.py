@@ -46,6 +46,10 @@ CASES = [
         "duplicate family id 'cnn.same'",
     ),
     ("no_topics", "topics.yaml", 1, "", "no topics"),
+    ("trivial_answers.yaml", "", 7, "families[0].params", "the answer is zero"),
+    ("untested_method.yaml", "", 14, "families[0].tests", "row_normalized gives no other answer"),
+    ("unknown_test.yaml", "", 11, "families[0].tests[0]", "no misconception 'ignored_paddding'"),
+    ("unknown_test.yaml", "", 12, "families[0].may_equal[1]", "'stride' is not one of"),
 ]
 
 
