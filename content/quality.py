@@ -34,6 +34,7 @@ __all__ = [
     "Flaw",
     "FlawKind",
     "LARGEST",
+    "RESIDUE",
     "QUALITY_ATTEMPTS",
     "SMALLEST",
     "judge",
@@ -42,8 +43,10 @@ __all__ = [
 #: draws that fail the rules before a variant gives up (the loader reports such a family)
 QUALITY_ATTEMPTS = 60
 #: the smallest and largest sizes of a real number a person is asked to write
-SMALLEST = 1e-6
+SMALLEST = 1e-9
 LARGEST = 1e7
+#: an entry this much smaller than the answer's largest is a residue (0 but for an ε)
+RESIDUE = 1e-6
 
 FlawKind = Literal["trivial", "undistinguished", "untested"]
 
@@ -68,14 +71,14 @@ def judge(family: Family, params: Mapping[str, Any]) -> list[Flaw]:
 
     try:
         expected = expected_answer(family.problem, params, family.part)
-        flaws = _trivial(family, params, expected, accepted)
-        if flaws:
-            return flaws  # a trivial answer needs no further look
-        return _misconceptions(family, told_apart(family.problem, params, family.part))
     except ProblemError:
         return []
     except Exception:  # noqa: BLE001 - a bug in a problem is reported by the loader's deep check
         return []
+    flaws = _trivial(family, params, expected, accepted)
+    if flaws:
+        return flaws  # a trivial answer needs no further look
+    return _misconceptions(family, told_apart(family.problem, params, family.part))
 
 
 def _trivial(family: Family, params: Mapping[str, Any], expected: Any, accepted: Any) -> list[Flaw]:
