@@ -249,10 +249,7 @@ def _gave_up(flaws: list[Flaw]) -> str:
     from collections import Counter
 
     (message, times), *_ = Counter(f.message for f in flaws).most_common(1)
-    return (
-        f"no draw met the quality rules in {len(flaws)} attempts "
-        f"({times} of them: {message})"
-    )
+    return f"no draw met the quality rules in {len(flaws)} attempts ({times} of them: {message})"
 
 
 def question_key(params: Mapping[str, Any]) -> str:

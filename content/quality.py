@@ -185,7 +185,9 @@ def declaration_problems(family: Family, problem: Any) -> list[tuple[tuple[str |
     for i, tag in enumerate(family.tests):
         if tag not in tags:
             known = ", ".join(tags) or "none"
-            found.append((("tests", i), f"{problem.id} has no misconception {tag!r} (it has: {known})"))
+            found.append(
+                (("tests", i), f"{problem.id} has no misconception {tag!r} (it has: {known})")
+            )
     for i, name in enumerate(family.may_equal):
         if name not in family.params:
             found.append((("may_equal", i), f"{name!r} is not one of the family's params"))

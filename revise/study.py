@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import UserError
+from revise.fresh_seeds import RECENT, FreshSeeds
 from revise.paths import db_path
 from revise.schedule import cards as fsrs_cards
 from revise.schedule import exam as exam_mode
@@ -131,6 +132,7 @@ class Study:
         self._undo: list[int] = []
         self._rng = random.Random()
         self._last_seed: dict[str, int] = {}
+        self._fresh = FreshSeeds(course, self._rng, SEED_RANGE)
         self._lock = threading.RLock()
         self._scheduler_cache: tuple[tuple[Any, ...], Scheduler] | None = None
         # ids of the items with a history, kept while no other connection writes (data_version)
@@ -476,18 +478,20 @@ class Study:
         return None
 
     def new_seed(self, family_id: str) -> int:
-        """A variant seed this family has not been reviewed with (nor handed out just before)."""
+        """A variant seed this family has not been reviewed with (nor handed out just before),
+        whose question differs from those of its latest reviews where the family allows."""
         self._course_item(family_id)
         with self._store.read() as conn:
             row = queries.item(conn, family_id)
             used = queries.seeds_of(conn, row.num) if row is not None else set()
+            recent = queries.recent_seeds(conn, row.num, RECENT) if row is not None else []
         with self._lock:
             last = self._last_seed.get(family_id)
-            while True:
-                seed = self._rng.randrange(1, SEED_RANGE)
-                if seed not in used and seed != last:
-                    self._last_seed[family_id] = seed
-                    return seed
+            if last is not None:
+                used, recent = used | {last}, [last, *recent]
+            seed = self._fresh.new_seed(family_id, used, recent)
+            self._last_seed[family_id] = seed
+            return seed
 
     def next_due(self, item_id: str) -> datetime | None:
         """When the item is due next (None for an item never reviewed)."""

@@ -250,3 +250,71 @@ def test_a_variant_is_the_same_whatever_was_drawn_before() -> None:
     for seed in range(31):
         again.variant(seed)
     assert again.variant(30).params == late
+
+
+# --- variety on sheets, in decks and in reviews ----------------------------------------------
+def sheet_of(selection: Any) -> Any:
+    import datetime as dt
+
+    from revise.printout.model import build_sheet
+
+    return build_sheet(
+        course(),
+        selection,
+        solutions="end",
+        date=dt.date(2026, 1, 5),
+        command="revise print",
+        verify=False,
+    )
+
+
+def test_a_sheet_on_one_family_never_repeats_a_question_and_says_so() -> None:
+    from revise.printout.select import Selection
+
+    sheet = sheet_of(Selection(families=("gnn.gcn.symmetric",), count=5, seed=3))
+    prompts = [q.prompt for q in sheet.questions]
+    assert len(prompts) == 5 and len(set(prompts)) == 5
+    assert any("gnn.gcn.symmetric is asked 5 times" in note for note in sheet.notes)
+    # a family with few questions gives each once, then says the rest are left out
+    small = course().family("cnn.pool-output.alexnet")
+    space = {json.dumps(small.variant(s).params, sort_keys=True) for s in range(50)}
+    sheet = sheet_of(Selection(families=(small.id,), count=len(space) + 3, seed=3))
+    assert len({q.prompt for q in sheet.questions}) == len(sheet.questions) == len(space)
+    assert any("3 questions are left out" in note for note in sheet.notes)
+
+
+def test_a_sheet_over_several_families_spreads_before_it_repeats() -> None:
+    from revise.printout.select import Selection
+
+    sheet = sheet_of(Selection(topics=("rl",), difficulties=(3,), count=4, seed=1))
+    families = [q.family_id for q in sheet.questions]
+    assert len(set(families)) == len(families) or sheet.notes
+
+
+def test_anki_variants_never_repeat_a_question() -> None:
+    from revise.printout.anki import build_package
+
+    package, summary = build_package(course(), variants=12, topics=("cnn",), verify=False)
+    questions: dict[str, set[str]] = {}
+    for deck in package.decks:
+        for note in deck.notes:
+            if " · seed " in note.fields[-1]:  # a worked variant: its reference is the last field
+                family = note.fields[-1].split(" · ")[0]
+                assert note.fields[0] not in questions.setdefault(family, set())
+                questions[family].add(note.fields[0])
+    assert summary.problems < 12 * len(course().families_for("cnn"))  # small families stop early
+
+
+def test_review_seeds_avoid_the_questions_just_asked(tmp_path: Any) -> None:
+    import random
+
+    from revise.fresh_seeds import FreshSeeds
+
+    family = course().family("cnn.pool-output.alexnet")
+    fresh = FreshSeeds(course(), random.Random(5), 2**31 - 1)
+    space = {json.dumps(family.variant(s).params, sort_keys=True) for s in range(50)}
+    seeds: list[int] = []
+    for _ in range(len(space)):
+        seeds.append(fresh.new_seed(family.id, set(seeds), list(reversed(seeds))))
+    asked = [json.dumps(family.variant(s).params, sort_keys=True) for s in seeds]
+    assert len(set(asked)) == len(space)  # every question once before any comes back
