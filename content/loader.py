@@ -414,7 +414,10 @@ def _card_ids(item: _Item) -> list[tuple[str, Loc]]:
         return []
     if item.section == "terms":
         return [(f"glossary.{value}.{way}", item.loc("id")) for way in ("zh-en", "en-zh")]
-    return [(value, item.loc("id"))]
+    # a replaced id belongs to its surviving card: no other card may use or replace it
+    replaced = item.get("replaces", list) or []
+    old = [(r, item.loc("replaces", i)) for i, r in enumerate(replaced) if isinstance(r, str)]
+    return [(value, item.loc("id")), *old]
 
 
 def _check_topic_ref(item: _Item, topics: set[str], report: _Reporter) -> None:

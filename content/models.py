@@ -107,6 +107,8 @@ class Card(_Model):
     zh: Text | None = None
     source: SourceId
     tags: list[StrictStr] = []
+    # ids of cards merged into this one: their review history becomes this card's
+    replaces: list[DottedId] = []
 
 
 class GlossaryTerm(_Model):

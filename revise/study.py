@@ -31,6 +31,7 @@ from revise.schedule import stats as stats_mod
 from revise.schedule.days import day_bounds
 from revise.schedule.items import CourseItem, course_items
 from revise.store import ItemRow, from_ms, open_store, queries, to_ms
+from revise.store.renames import carry_history
 from revise.store.store import DEFAULT_BUSY_TIMEOUT
 from revise.study_types import (
     RATING_NAMES,
@@ -126,6 +127,7 @@ class Study:
         self.tz = tz
         self.fuzz = fuzz
         self._store = open_store(db_path(self.home), busy_timeout)
+        self._carry_replaced_history(course)
         self._items: list[CourseItem] = course_items(course)
         self._by_id = {it.id: it for it in self._items}
         self._topic_titles = {t.id: t.title for t in course.topics}
@@ -137,6 +139,17 @@ class Study:
         self._scheduler_cache: tuple[tuple[Any, ...], Scheduler] | None = None
         # ids of the items with a history, kept while no other connection writes (data_version)
         self._seen_cache: tuple[int, set[str]] | None = None
+
+    def _carry_replaced_history(self, course: content.Course) -> None:
+        """Cards merged into others (`replaces:`) bring their review history with them."""
+        replaced_by = {old: card.id for card in course.cards for old in card.replaces}
+        if not replaced_by:
+            return
+        with self._store.read() as conn:
+            present = queries.item_ids(conn) & set(replaced_by)
+        if present:
+            with self._store.write() as conn:
+                carry_history(conn, {old: replaced_by[old] for old in present})
 
     # --- time -------------------------------------------------------------------------------
     def now(self) -> datetime:

@@ -302,6 +302,7 @@ def test_anki_variants_never_repeat_a_question() -> None:
                 family = note.fields[-1].split(" · ")[0]
                 assert note.fields[0] not in questions.setdefault(family, set())
                 questions[family].add(note.fields[0])
+    assert questions
     assert summary.problems < 12 * len(course().families_for("cnn"))  # small families stop early
 
 
