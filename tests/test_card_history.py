@@ -94,3 +94,25 @@ def test_the_shipped_replaced_ids_are_no_cards() -> None:
     assert replaced, "the merged cards name the ids they replace"
     assert not ids & set(replaced)
     assert len(replaced) == len(set(replaced))
+
+
+def test_cards_are_focused() -> None:
+    course = content.load(seeds=0)
+    long = [(len(c.back), c.id) for c in course.cards if c.kind != "glossary" and len(c.back) > 350]
+    assert long == []
+
+
+def test_corrected_cards_read_right() -> None:
+    course = content.load(seeds=0)
+    gru = course.card("rnn.gru.formula").back
+    assert r"h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}" in gru  # the questions' convention
+    other = course.card("rnn.gru-conventions.fact").back
+    assert r"h_t = (1 - z_t) \odot h_{t-1} + z_t \odot n_t" in other
+    lenet = course.card("cnn.lenet.fact").back
+    assert "three convolution layers" in lenet and all(c in lenet for c in ("C1", "C3", "C5"))
+    bptt = course.card("rnn.bptt.formula").back
+    assert r"\delta_t = \frac{\partial L}{\partial a_t}" in bptt  # as the engine's BPTT trace
+    running = course.card("normalisation.running.formula").back
+    assert r"\rho" in running and "momentum $m" not in running
+    critical = course.card("optimisation.critical-points.fact").back
+    assert "Both signs" in critical and "rest of one sign" in critical
