@@ -339,7 +339,7 @@ class Family(_Model):
         rng = random.Random(seed_state(self.id, seed))
         rejected = repeats = 0
         flaws: list[Flaw] = []
-        for _ in range(MAX_ATTEMPTS + DISTINCT_ATTEMPTS):
+        for _ in range(MAX_ATTEMPTS + DISTINCT_ATTEMPTS + QUALITY_ATTEMPTS):
             found = self._draw_once(rng)
             if found is None:
                 rejected += 1

@@ -100,7 +100,11 @@ def _print_table(results: list[Any]) -> None:
     rows = []
     for r in results:
         spread = r.spread()
-        answers = "/".join(_number(x) for x in spread) if spread else f"{len(r.words)} words"
+        if spread:
+            answers = "/".join(_number(x) for x in spread)
+        else:
+            answers = f"{len(r.words)} different words" if r.words else "—"
+        slowest = f"{r.slowest[0] * 1000:.1f} ms (seed {r.slowest[1]})" if r.kept else "—"
         rows.append(
             (
                 r.family + ("" if r.ok else "  FAIL"),
@@ -109,7 +113,7 @@ def _print_table(results: list[Any]) -> None:
                 str(r.undistinguished),
                 f"{r.duplicates}/{r.kept}",
                 answers,
-                f"{r.slowest[0] * 1000:.1f} ms (seed {r.slowest[1]})",
+                slowest,
             )
         )
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
@@ -117,10 +121,13 @@ def _print_table(results: list[Any]) -> None:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
     total = len(results)
     failing = sum(not r.ok for r in results)
-    worst = max(results, key=lambda r: r.redraw_share)
-    slowest = max(results, key=lambda r: r.slowest[0])
-    print(
-        f"\n{total - failing} of {total} families pass; most redrawn: {worst.family} "
-        f"({worst.redraw_share:.0%}); slowest variant: {slowest.family} seed {slowest.slowest[1]} "
-        f"({slowest.slowest[0] * 1000:.1f} ms)"
-    )
+    summary = f"\n{total - failing} of {total} families pass"
+    drawn = [r for r in results if r.kept]
+    if drawn:
+        worst = max(drawn, key=lambda r: r.redraw_share)
+        slowest = max(drawn, key=lambda r: r.slowest[0])
+        summary += (
+            f"; most redrawn: {worst.family} ({worst.redraw_share:.0%}); slowest variant: "
+            f"{slowest.family} seed {slowest.slowest[1]} ({slowest.slowest[0] * 1000:.1f} ms)"
+        )
+    print(summary)
