@@ -39,6 +39,8 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 DATA_DISPLAY = "content/data"
 #: seeds each family draws at load time; each draw must be a call its problem accepts
 LOAD_SEEDS = 8
+#: of those, the first ones are also held to the quality rules (content.quality)
+QUALITY_SEEDS = 3
 #: top-level key of a content file → the model of its items
 SECTIONS: dict[str, type[BaseModel]] = {
     "topics": Topic,
@@ -517,8 +519,12 @@ def _check_family(
         return
 
     for seed in range(seeds):
-        try:  # the prompt is put together once; every seed's draw is checked as a call
-            params = fam.variant(seed).params if seed == 0 else fam.draw(seed)[0]
+        try:  # the prompt is put together once; every seed's draw is checked as a call, and
+            # the first ones are judged by the quality rules too (each judgement solves)
+            judged = seed < QUALITY_SEEDS
+            params = (
+                fam.variant(seed).params if seed == 0 else fam.draw_counted(seed, judged).params
+            )
         except SamplingError as exc:
             report.at(item.doc, item.loc(*exc.path), f"seed {seed}: {exc}")
             return

@@ -331,11 +331,12 @@ class Family(_Model):
 
         The first `DISTINCT_SEEDS` seeds give distinct questions while the parameter space has
         new ones: a draw that repeats an earlier seed's question is drawn again (at most
-        `DISTINCT_ATTEMPTS` times, and cheaply: before the draw is solved).
+        `DISTINCT_ATTEMPTS` times, and cheaply: before the draw is solved). Without `quality`
+        the draw only meets the constraints (the loader checks calls this way, quickly).
         """
         from content.quality import QUALITY_ATTEMPTS, judge
 
-        avoid = self._earlier_questions(seed)
+        avoid = self._earlier_questions(seed) if quality else set()
         rng = random.Random(seed_state(self.id, seed))
         rejected = repeats = 0
         flaws: list[Flaw] = []
