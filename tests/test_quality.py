@@ -319,3 +319,22 @@ def test_review_seeds_avoid_the_questions_just_asked(tmp_path: Any) -> None:
         seeds.append(fresh.new_seed(family.id, set(seeds), list(reversed(seeds))))
     asked = [json.dumps(family.variant(s).params, sort_keys=True) for s in seeds]
     assert len(set(asked)) == len(space)  # every question once before any comes back
+
+
+def test_study_hands_out_a_new_question_each_review(tmp_path: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from revise.study import Study
+
+    now = [datetime(2026, 9, 1, 9, tzinfo=UTC)]
+    study = Study(tmp_path, course(), lambda: now[0], tz=UTC, fuzz=False)
+    family = course().family("cnn.pool-output.alexnet")
+    space = {json.dumps(family.variant(s).params, sort_keys=True) for s in range(50)}
+    asked = []
+    for _ in range(len(space)):
+        seed = study.new_seed(family.id)
+        asked.append(json.dumps(family.variant(seed).params, sort_keys=True))
+        study.record(family.id, 3, seconds=20, answer="1", correct=False, seed=seed)
+        now[0] += timedelta(days=1)
+    study.close()
+    assert len(set(asked)) == len(space)
