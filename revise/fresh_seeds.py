@@ -20,7 +20,7 @@ __all__ = ["RECENT", "TRIES", "FreshSeeds"]
 #: the latest reviews of a family whose questions a new seed avoids
 RECENT = 20
 #: random seeds tried before a repeated question is accepted
-TRIES = 30
+TRIES = 60
 
 
 class FreshSeeds:
