@@ -5,8 +5,8 @@ tree, and each item is validated by its pydantic model. A pydantic error locatio
 (`("families", 3, "params", "kernel")`) is walked down the node tree to find its line, so every
 problem reads `content/data/families/cnn.yaml:42 families[3].params.kernel: message`. Then come
 the checks across files: duplicate ids, topics that do not exist, problem ids and parameter names
-the engine does not know, template placeholders nothing provides, and samplers whose draws the
-problem refuses.
+the engine does not know, template placeholders nothing provides, samplers whose draws the
+problem refuses, and families whose draws never meet the quality rules of `content.quality`.
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 DATA_DISPLAY = "content/data"
 #: seeds each family draws at load time; each draw must be a call its problem accepts
 LOAD_SEEDS = 8
+#: of those, the first ones are also held to the quality rules (content.quality)
+QUALITY_SEEDS = 3
 #: top-level key of a content file → the model of its items
 SECTIONS: dict[str, type[BaseModel]] = {
     "topics": Topic,
@@ -415,7 +417,10 @@ def _card_ids(item: _Item) -> list[tuple[str, Loc]]:
         return []
     if item.section == "terms":
         return [(f"glossary.{value}.{way}", item.loc("id")) for way in ("zh-en", "en-zh")]
-    return [(value, item.loc("id"))]
+    # a replaced id belongs to its surviving card: no other card may use or replace it
+    replaced = item.get("replaces", list) or []
+    old = [(r, item.loc("replaces", i)) for i, r in enumerate(replaced) if isinstance(r, str)]
+    return [(value, item.loc("id")), *old]
 
 
 def _check_topic_ref(item: _Item, topics: set[str], report: _Reporter) -> None:
@@ -491,10 +496,21 @@ def _check_family(
             broken = True
     if broken or problem is None or fam is None:
         return
+    from content.quality import declaration_problems
+
+    declared = declaration_problems(fam, problem)
+    for loc, message in declared:
+        report.at(item.doc, item.loc(*loc), message)
+    if declared:
+        return
 
     for seed in range(seeds):
-        try:  # the prompt is put together once; every seed's draw is checked as a call
-            params = fam.variant(seed).params if seed == 0 else fam.draw(seed)[0]
+        try:  # the prompt is put together once; every seed's draw is checked as a call, and
+            # the first ones are judged by the quality rules too (each judgement solves)
+            judged = seed < QUALITY_SEEDS
+            params = (
+                fam.variant(seed).params if seed == 0 else fam.draw_counted(seed, judged).params
+            )
         except SamplingError as exc:
             report.at(item.doc, item.loc(*exc.path), f"seed {seed}: {exc}")
             return

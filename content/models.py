@@ -14,13 +14,22 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StrictInt,
+    StrictStr,
+    StringConstraints,
+)
 
 from content.expr import ExprError, Expression
 from content.prompt import PromptError, fill
 from content.samplers import ExprField, Sampler, SamplingError, expressions_of, sample
 
 if TYPE_CHECKING:
+    from content.quality import Flaw
     from engine.solve import Solution
 
 __all__ = [
@@ -33,6 +42,7 @@ __all__ = [
     "Variant",
     "answer_part",
     "format_value",
+    "question_key",
 ]
 
 #: The seed notes of the course, by id: every topic, card and family names the one it comes from.
@@ -49,6 +59,10 @@ SOURCES: dict[str, str] = {
 }
 
 MAX_ATTEMPTS = 1000
+#: the first seeds of a family give distinct questions where its parameters allow
+DISTINCT_SEEDS = 50
+#: repeats of earlier questions drawn again before a seed accepts a repeat
+DISTINCT_ATTEMPTS = 100
 
 Slug = Annotated[str, StringConstraints(strict=True, pattern=r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")]
 DottedId = Annotated[
@@ -92,6 +106,8 @@ class Card(_Model):
     zh: Text | None = None
     source: SourceId
     tags: list[StrictStr] = []
+    # ids of cards merged into this one: their review history becomes this card's
+    replaces: list[DottedId] = []
 
 
 class GlossaryTerm(_Model):
@@ -195,6 +211,35 @@ def format_value(v: Any, nested: bool = False) -> str:
     return str(v)
 
 
+@dataclass(frozen=True)
+class Drawn:
+    """A kept draw: the problem's parameters, every named value, and what was thrown away
+    (draws failing a constraint; draws failing a quality rule, with the first flaw of each)."""
+
+    params: dict[str, Any]
+    values: dict[str, Any]
+    rejected: int = 0
+    flaws: list[Flaw] = field(default_factory=list)
+
+    @property
+    def redrawn(self) -> int:
+        return len(self.flaws)
+
+
+def _gave_up(flaws: list[Flaw]) -> str:
+    from collections import Counter
+
+    (message, times), *_ = Counter(f.message for f in flaws).most_common(1)
+    return f"no draw met the quality rules in {len(flaws)} attempts ({times} of them: {message})"
+
+
+def question_key(params: Mapping[str, Any]) -> str:
+    """What makes two variants the same question: the same call of the problem."""
+    import json
+
+    return json.dumps(params, sort_keys=True, ensure_ascii=False, default=str)
+
+
 def seed_state(family_id: str, seed: int) -> int:
     """The random state of (family, seed): stable across runs, machines and Python versions."""
     digest = hashlib.sha256(f"{family_id}#{seed}".encode()).digest()
@@ -223,6 +268,13 @@ class Family(_Model):
     difficulty: Annotated[StrictInt, Field(ge=1, le=3)]
     source: SourceId
     tags: list[StrictStr] = []
+    # what the family tests: misconception tags of its problem that leave out the part of the
+    # method it is about; each must give an answer the checker marks wrong (content.quality)
+    tests: list[Name] = []
+    # givens the asked answer may equal (same padding keeps the size): not a trivial answer here
+    may_equal: list[Name] = []
+    # the questions of the first seeds, by seed, filled as they are drawn (not part of the data)
+    _question_keys: dict[int, str] = PrivateAttr(default_factory=dict)
 
     def names(self) -> list[tuple[str, str]]:
         """(section, name) of every value the family defines, in drawing order."""
@@ -248,37 +300,93 @@ class Family(_Model):
             yield ("constraints", i), expr, set(seen)
 
     def draw(self, seed: int) -> tuple[dict[str, Any], dict[str, Any]]:
-        """(params, every named value) for a seed; SamplingError if no draw meets the constraints."""
+        """(params, every named value) for a seed; SamplingError if no draw meets the constraints
+        and the quality rules (`content.quality`)."""
+        drawn = self.draw_counted(seed)
+        return drawn.params, drawn.values
+
+    def draw_counted(self, seed: int, quality: bool = True) -> Drawn:
+        """The kept draw for a seed, with how many draws were thrown away on the way.
+
+        The first `DISTINCT_SEEDS` seeds give distinct questions while the parameter space has
+        new ones: a draw that repeats an earlier seed's question is drawn again (at most
+        `DISTINCT_ATTEMPTS` times, and cheaply: before the draw is solved). Without `quality`
+        the draw only meets the constraints (the loader checks calls this way, quickly).
+        """
+        from content.quality import QUALITY_ATTEMPTS, judge
+
+        avoid = self._earlier_questions(seed) if quality else set()
         rng = random.Random(seed_state(self.id, seed))
-        for _ in range(MAX_ATTEMPTS):
-            env: dict[str, Any] = {}
-            params: dict[str, Any] = {}
-            for section in ("let", "params"):
-                samplers: dict[str, Any] = getattr(self, section)
-                for name, s in samplers.items():
-                    try:
-                        env[name] = sample(s, rng, env)
-                    except SamplingError as exc:
-                        raise SamplingError(str(exc), (section, name)) from None
-                    if section == "params":
-                        params[name] = env[name]
-            for name, expr in self.derived.items():
-                try:
-                    env[name] = expr.evaluate(env)
-                except ExprError as exc:
-                    raise SamplingError(str(exc), ("derived", name)) from None
-            for i, expr in enumerate(self.constraints):
-                try:
-                    ok = expr.evaluate(env)
-                except ExprError as exc:
-                    raise SamplingError(str(exc), ("constraints", i)) from None
-                if not ok:
+        rejected = repeats = 0
+        flaws: list[Flaw] = []
+        for _ in range(MAX_ATTEMPTS + DISTINCT_ATTEMPTS + QUALITY_ATTEMPTS):
+            found = self._draw_once(rng)
+            if found is None:
+                rejected += 1
+                if rejected >= MAX_ATTEMPTS:
                     break
-            else:
-                return params, env
+                continue
+            params, env = found
+            key = question_key(params) if avoid else ""
+            if key in avoid:
+                repeats += 1
+                if repeats >= DISTINCT_ATTEMPTS:
+                    avoid = set()  # the space has no new question left: repeating is allowed
+                continue
+            bad = judge(self, params) if quality else []
+            if not bad:
+                return Drawn(params, env, rejected, flaws)
+            flaws.append(bad[0])
+            if key:
+                avoid.add(key)  # judged once is enough: a repeat of it counts as a repeat
+            if len(flaws) >= QUALITY_ATTEMPTS:
+                raise SamplingError(_gave_up(flaws), (flaws[-1].key,))
         raise SamplingError(
             f"no draw met the constraints in {MAX_ATTEMPTS} attempts", ("constraints",)
         )
+
+    def _earlier_questions(self, seed: int) -> set[str]:
+        """The questions of the seeds before `seed` within the first `DISTINCT_SEEDS`."""
+        if seed <= 0 or seed >= DISTINCT_SEEDS:
+            return set()
+        keys = self._question_keys
+        earlier: set[str] = set()
+        for s in range(seed):
+            if s not in keys:
+                try:
+                    keys[s] = question_key(self.draw_counted(s).params)
+                except SamplingError:
+                    keys[s] = ""
+            earlier.add(keys[s])
+        earlier.discard("")
+        return earlier
+
+    def _draw_once(self, rng: random.Random) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """One draw of every value, or None when a constraint does not hold."""
+        env: dict[str, Any] = {}
+        params: dict[str, Any] = {}
+        for section in ("let", "params"):
+            samplers: dict[str, Any] = getattr(self, section)
+            for name, s in samplers.items():
+                try:
+                    env[name] = sample(s, rng, env)
+                except SamplingError as exc:
+                    raise SamplingError(str(exc), (section, name)) from None
+                if section == "params":
+                    params[name] = env[name]
+        for name, expr in self.derived.items():
+            try:
+                env[name] = expr.evaluate(env)
+            except ExprError as exc:
+                raise SamplingError(str(exc), ("derived", name)) from None
+        for i, expr in enumerate(self.constraints):
+            try:
+                ok = expr.evaluate(env)
+            except ExprError as exc:
+                raise SamplingError(str(exc), ("constraints", i)) from None
+            if not ok:
+                return None
+        return params, env
 
     def render(self, values: Mapping[str, Any]) -> str:
         """The prompt with the values put in: Markdown, values as LaTeX inside `$…$`."""

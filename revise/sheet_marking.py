@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from content import Course, Family, Variant
-from revise.printout.model import variant_for
-from revise.printout.select import pick
+from revise.printout.model import sheet_variants
 from revise.printout.sheet_code import decode
 
 if TYPE_CHECKING:
@@ -42,12 +41,10 @@ class Marked:
 
 def sheet_questions(course: Course, code: str) -> list[SheetQuestion]:
     """The worked questions of the sheet with this code, numbered as printed."""
-    selection = decode(course, code)
-    if selection.count == 0:
-        return []
+    _, chosen, _ = sheet_variants(course, decode(course, code))
     return [
-        SheetQuestion(number, p.family, variant_for(p.family, p.seed))
-        for number, p in enumerate(pick(course, selection), start=1)
+        SheetQuestion(number, family, variant)
+        for number, (family, variant) in enumerate(chosen, start=1)
     ]
 
 

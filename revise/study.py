@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import UserError
+from revise.fresh_seeds import RECENT, FreshSeeds
 from revise.paths import db_path
 from revise.schedule import cards as fsrs_cards
 from revise.schedule import exam as exam_mode
@@ -30,6 +31,7 @@ from revise.schedule import stats as stats_mod
 from revise.schedule.days import day_bounds
 from revise.schedule.items import CourseItem, course_items
 from revise.store import ItemRow, from_ms, open_store, queries, to_ms
+from revise.store.renames import carry_history
 from revise.store.store import DEFAULT_BUSY_TIMEOUT
 from revise.study_types import (
     RATING_NAMES,
@@ -129,16 +131,29 @@ class Study:
         self.tz = tz
         self.fuzz = fuzz
         self._store = open_store(db_path(self.home), busy_timeout)
+        self._carry_replaced_history(course)
         self._items: list[CourseItem] = course_items(course)
         self._by_id = {it.id: it for it in self._items}
         self._topic_titles = {t.id: t.title for t in course.topics}
         self._undo: list[int] = []
         self._rng = random.Random()
         self._last_seed: dict[str, int] = {}
+        self._fresh = FreshSeeds(course, self._rng, SEED_RANGE)
         self._lock = threading.RLock()
         self._scheduler_cache: tuple[tuple[Any, ...], Scheduler] | None = None
         # ids of the items with a history, kept while no other connection writes (data_version)
         self._seen_cache: tuple[int, set[str]] | None = None
+
+    def _carry_replaced_history(self, course: content.Course) -> None:
+        """Cards merged into others (`replaces:`) bring their review history with them."""
+        replaced_by = {old: card.id for card in course.cards for old in card.replaces}
+        if not replaced_by:
+            return
+        with self._store.read() as conn:
+            present = queries.item_ids(conn) & set(replaced_by)
+        if present:
+            with self._store.write() as conn:
+                carry_history(conn, {old: replaced_by[old] for old in present})
 
     # --- time -------------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -583,18 +598,20 @@ class Study:
         return None
 
     def new_seed(self, family_id: str) -> int:
-        """A variant seed this family has not been reviewed with (nor handed out just before)."""
+        """A variant seed this family has not been reviewed with (nor handed out just before),
+        whose question differs from those of its latest reviews where the family allows."""
         self._course_item(family_id)
         with self._store.read() as conn:
             row = queries.item(conn, family_id)
             used = queries.seeds_of(conn, row.num) if row is not None else set()
+            recent = queries.recent_seeds(conn, row.num, RECENT) if row is not None else []
         with self._lock:
             last = self._last_seed.get(family_id)
-            while True:
-                seed = self._rng.randrange(1, SEED_RANGE)
-                if seed not in used and seed != last:
-                    self._last_seed[family_id] = seed
-                    return seed
+            if last is not None:
+                used, recent = used | {last}, [last, *recent]
+            seed = self._fresh.new_seed(family_id, used, recent)
+            self._last_seed[family_id] = seed
+            return seed
 
     def next_due(self, item_id: str) -> datetime | None:
         """When the item is due next (None for an item never reviewed)."""

@@ -173,3 +173,12 @@ def test_cli(cli) -> None:
     assert "Attention weights" in human.stdout
     bad = cli("solve", "attention", *args, "scale=-2")
     assert bad.returncode == 2 and "scale" in bad.stderr
+
+
+def test_scaled_anyway_divides_by_root_d_where_another_scale_is_given() -> None:
+    given = {**EXAMPLE, "scale": 1.0}
+    wrong = wrong_answers(given)
+    assert close(wrong["scaled_anyway"], torch_attention({**EXAMPLE, "scale": 2**-0.5}))
+    # without a scale, or with 1/√d itself, dividing by √d is right: nothing to tell apart
+    assert "scaled_anyway" not in wrong_answers(EXAMPLE)
+    assert "scaled_anyway" not in wrong_answers({**EXAMPLE, "scale": 2**-0.5})

@@ -53,6 +53,10 @@ CASES = [
     ("prompt_index.yaml", "", 8, "families[0].prompt", "{a[0]} is not a plain name"),
     ("prompt_empty.yaml", "", 8, "families[0].prompt", "{} is not a plain name"),
     ("prompt_command.yaml", "", 8, "families[0].prompt", "{size} after \\text would put"),
+    ("trivial_answers.yaml", "", 7, "families[0].params", "the answer is zero"),
+    ("untested_method.yaml", "", 14, "families[0].tests", "row_normalized gives no other answer"),
+    ("unknown_test.yaml", "", 11, "families[0].tests[0]", "no misconception 'ignored_paddding'"),
+    ("unknown_test.yaml", "", 12, "families[0].may_equal[1]", "'stride' is not one of"),
 ]
 
 

@@ -228,6 +228,18 @@ class Attention(Problem[AttentionParams]):
             factor=1.0 / d,
         )
 
+    @misconception("scaled_anyway")
+    def _scaled_anyway(self, p: AttentionParams) -> Wrong | None:
+        d = len(p.q[0])
+        if p.scale is None or math.isclose(p.scale, 1 / math.sqrt(d)):
+            return None
+        return self._wrong(
+            p,
+            f"You divided the scores by √d = √{d} out of habit. This head scales them by "
+            f"{p.scale:g} instead, as the question says.",
+            factor=1 / math.sqrt(d),
+        )
+
     @misconception("softmax_over_queries")
     def _softmax_over_queries(self, p: AttentionParams) -> Wrong | None:
         return self._wrong(

@@ -229,6 +229,8 @@ def run(args: argparse.Namespace) -> int:
             title=args.title,
         )
         sheet = replace(sheet, code=encode(course, selection))
+    for note in sheet.notes:
+        print(f"revise: note: {note}", file=sys.stderr)
     data = render(sheet, fmt, args.font_path)
     if args.output:
         from revise.output_file import replaced_in_one_step

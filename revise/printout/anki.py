@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from content import Card, Course, Family, Topic
+from content.models import question_key
 from engine.trace import Table
 from revise.printout.markdown_writer import step_latex, window_latex
 from revise.printout.mdhtml import markdown_to_html, math_display, math_inline, prompt_html
@@ -255,10 +256,18 @@ def build_package(
 
     families = [f for f in course.families if f.topic in chosen]
     total = len(families) * variants
-    n_problems = 0
+    n_problems = done = 0
     for family in families:
+        asked: set[str] = set()
         for k in range(variants):
             variant = variant_for(family, k)
+            key = question_key(variant.params)
+            if key in asked:  # the family has no other numbers left: no note repeats a question
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+                continue
+            asked.add(key)
             q = question_from_variant(k + 1, course, family, variant, verify=verify)
             note = genanki.Note(
                 model=pmodel,
@@ -275,8 +284,9 @@ def build_package(
             )
             deck_for(family.topic).add_note(note)
             n_problems += 1
+            done += 1
             if progress is not None:
-                progress(n_problems, total)
+                progress(done, total)
     ordered = [decks[name] for name in sorted(decks)]
     package = genanki.Package(ordered)
     return package, DeckSummary(n_cards, n_problems, len(ordered))

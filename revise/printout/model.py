@@ -9,11 +9,13 @@ for Markdown. Nothing here knows about a file format.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from content import Card, Course, Family, GlossaryTerm, Topic, Variant, answer_part
+from content.models import question_key
 from content.prompt import value_latex as prompt_latex
 from content.samplers import SamplingError
 from engine.errors import UserError
@@ -96,6 +98,8 @@ class Sheet:
     glossary: tuple[GlossaryTerm, ...] = ()
     short: tuple[ShortQuestion, ...] = ()
     code: str | None = None  # the sheet code that `revise mark` reads back (sheet_code.py)
+    # what the reader should know about the choice: a family asked several times, or run out
+    notes: tuple[str, ...] = ()
 
     @property
     def topic_line(self) -> str:
@@ -187,6 +191,27 @@ def default_title(topics: tuple[Topic, ...]) -> str:
     return "Deep learning: problem sheet"
 
 
+def sheet_variants(
+    course: Course, selection: Selection
+) -> tuple[list[Any], list[tuple[Family, Variant]], Counter[str]]:
+    """The sheet's picks, the (family, variant) of each question in printed order (a family
+    asked again never repeats a question), and how many each family had to leave out. `revise
+    mark` rebuilds a sheet's questions with this too."""
+    picks = pick(course, selection) if selection.count else []
+    asked: dict[str, set[str]] = {}
+    exhausted: Counter[str] = Counter()
+    chosen: list[tuple[Family, Variant]] = []
+    for p in picks:
+        seen = asked.setdefault(p.family.id, set())
+        variant = new_variant_for(p.family, p.seed, seen)
+        if variant is None:
+            exhausted[p.family.id] += 1
+            continue
+        seen.add(question_key(variant.params))
+        chosen.append((p.family, variant))
+    return picks, chosen, exhausted
+
+
 def build_sheet(
     course: Course,
     selection: Selection,
@@ -200,13 +225,11 @@ def build_sheet(
 ) -> Sheet:
     """A sheet of `selection.count` questions drawn from `selection.seed`, solved and pictured,
     then `selection.cards` short questions from the flashcards of the same topics."""
-    questions: list[Question] = []
-    picks = pick(course, selection) if selection.count else []
-    for number, p in enumerate(picks, start=1):
-        variant = variant_for(p.family, p.seed)
-        questions.append(
-            question_from_variant(number, course, p.family, variant, verify=verify, device=device)
-        )
+    picks, chosen, exhausted = sheet_variants(course, selection)
+    questions = [
+        question_from_variant(number, course, family, variant, verify=verify, device=device)
+        for number, (family, variant) in enumerate(chosen, start=1)
+    ]
     cards = pick_cards(course, selection.topics, selection.cards, selection.seed)
     short = [
         ShortQuestion(number, card, course.topic(card.topic))
@@ -227,6 +250,7 @@ def build_sheet(
         questions=tuple(questions),
         glossary=_glossary_for(course, topics),
         short=tuple(short),
+        notes=repeat_notes(picks, exhausted),
     )
 
 
@@ -238,6 +262,46 @@ def _prose(text: str) -> str:
 def _given_markdown(name: str, value: Any) -> str:
     """A parameter a person typed, as prompt Markdown: its name as code, its value as maths."""
     return f"`{name}` $= {prompt_latex(value)}$"
+
+
+def new_variant_for(family: Family, seed: int, asked: set[str]) -> Variant | None:
+    """The family's variant for `seed`, or for the next seeds in a fixed order, that is not a
+    question already `asked`; None when the next seeds have none left."""
+    if not asked:
+        return variant_for(family, seed)
+    for k in range(RETRIES * 5):
+        try:
+            variant = family.variant(derived_seed(seed, k) if k else seed)
+        except SamplingError:
+            continue
+        if question_key(variant.params) not in asked:
+            return variant
+    return None
+
+
+def repeat_notes(picks: Sequence[Any], exhausted: Mapping[str, int]) -> tuple[str, ...]:
+    """Sentences saying which families are asked more than once, and which ran out of new
+    questions (those questions are left out rather than repeated)."""
+    uses = Counter(p.family.id for p in picks)
+    notes = []
+    repeated = {f: n - exhausted.get(f, 0) for f, n in uses.items() if n - exhausted.get(f, 0) > 1}
+    if repeated:
+        if len(uses) == 1:
+            ((f, n),) = repeated.items()
+            notes.append(
+                f"only 1 question family matches: {f} is asked {n} times, each time with "
+                "other numbers"
+            )
+        else:
+            shown = ", ".join(f"{f} ×{n}" for f, n in sorted(repeated.items()))
+            notes.append(
+                f"only {len(uses)} question families match for {len(picks)} questions, so some "
+                f"are asked more than once, each time with other numbers: {shown}"
+            )
+    for f, n in sorted(exhausted.items()):
+        noun = "question is" if n == 1 else "questions are"
+        notes.append(f"{f} has no other numbers left to ask: {n} {noun} left out")
+    return tuple(notes)
 
 
 def build_problem_sheet(

@@ -168,6 +168,15 @@ def seeds_of(conn: sqlite3.Connection, num: int) -> set[int]:
     return {int(r[0]) for r in rows}
 
 
+def recent_seeds(conn: sqlite3.Connection, num: int, limit: int) -> list[int]:
+    """The variant seeds of the item's latest reviews (newest first)."""
+    rows = conn.execute(
+        "SELECT seed FROM reviews WHERE item = ? AND seed IS NOT NULL ORDER BY id DESC LIMIT ?",
+        (num, limit),
+    )
+    return [int(r[0]) for r in rows]
+
+
 def recent_correct_durations(conn: sqlite3.Connection, num: int, limit: int = 10) -> list[int]:
     """Milliseconds of the item's latest right answers (newest first)."""
     rows = conn.execute(
