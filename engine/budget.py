@@ -35,6 +35,7 @@ T = TypeVar("T")
 SYMBOLIC_SECONDS = 4
 # memory a worker may add to what the process already maps
 SYMBOLIC_MEMORY = 768 * 1024 * 1024
+_FAILED = 3  # the child's exit status when it could not even report
 # once the CPU limit is hit the kernel stops the child; this covers a child blocked elsewhere
 _WALL_FACTOR = 2.5
 
@@ -100,11 +101,15 @@ def bounded(
         os.close(read_end)
     _, status = os.waitpid(pid, 0)
     if not data:
+        if os.WIFEXITED(status) and os.WEXITSTATUS(status) == _FAILED:
+            raise RuntimeError("a bounded worker stopped without an answer")
         killed = os.WIFSIGNALED(status) and os.WTERMSIG(status) in (signal.SIGXCPU, signal.SIGKILL)
         raise OverBudget(f"{seconds} s of computing" if killed else "the memory revise allows")
     kind, value = pickle.loads(data)  # written by our own child just now: trusted
     if kind == "error":
         raise value
+    if kind == "over":
+        raise OverBudget(value)
     result: T = value
     return result
 
@@ -122,10 +127,8 @@ def _child(
             _lower(resource.RLIMIT_AS, mapped + memory)
         try:
             payload = pickle.dumps(("value", fn(*args)))
-        except MemoryError:
-            payload = b""
-        except RecursionError:
-            payload = b""
+        except (MemoryError, RecursionError):
+            payload = pickle.dumps(("over", "the memory revise allows"))
         except Exception as exc:  # noqa: BLE001 - handed to the parent, which re-raises it
             try:
                 payload = pickle.dumps(("error", exc))
@@ -135,7 +138,7 @@ def _child(
         while view:
             view = view[os.write(write_end, view) :]
     except BaseException:  # noqa: BLE001 - the child must never return into the parent's code
-        code = 1
+        code = _FAILED
     finally:
         os._exit(code)
 
