@@ -19,6 +19,7 @@ and each failure is one line naming the limit:
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,6 +35,13 @@ MAX_EXPRESSION_CHARS = 1_000
 MAX_INT_BITS = 1_024  # about 300 digits
 MAX_SEQUENCE = 10_000  # items in a string or list an expression makes
 MAX_DRAWN = 100_000  # values in one sampler's draw
+
+
+# C0 controls but tab, newline and carriage return; DEL and C1; bidirectional overrides,
+# embeddings, isolates and marks (the same set `revise.render.safe_text` replaces on output)
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
 
 
 class LimitError(ValueError):
@@ -54,7 +62,15 @@ def read_text(path: Path) -> str:
         data = handle.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
         raise LimitError(f"the file is over {MAX_FILE_BYTES // (1024 * 1024)} MB (the limit)")
-    return data.decode("utf-8")
+    text = data.decode("utf-8")
+    found = _UNSAFE.search(text)
+    if found:
+        line = text.count("\n", 0, found.start()) + 1
+        raise LimitError(
+            f"line {line}: control or text-direction character U+{ord(found.group()):04X} "
+            "(a card must not be able to drive the terminal or reorder what it shows)"
+        )
+    return text
 
 
 def check_yaml_size(root: yaml.Node) -> None:

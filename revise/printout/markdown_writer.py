@@ -29,6 +29,7 @@ from revise.printout.model import Question, Sheet, ShortQuestion
 from revise.printout.pictures import ActivationPlot, ConvWindow, Picture
 from revise.printout.svg import data_uri, plot_svg
 from revise.printout.typst_writer import info_rows
+from revise.render.safe_text import printable
 from revise.render.values import value_latex
 
 # a display formula longer than this (in LaTeX characters) goes on two lines
@@ -38,12 +39,12 @@ _SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|$])")
 
 def escape(text: str) -> str:
     """Text that Markdown shows as it is (no emphasis, links, HTML or maths)."""
-    return _SPECIAL.sub(r"\\\1", " ".join(text.split()))
+    return _SPECIAL.sub(r"\\\1", " ".join(printable(text).split()))
 
 
 def _escape_spans(text: str) -> str:
     """As `escape`, but a piece of a line: its spaces at the ends stay."""
-    return _SPECIAL.sub(r"\\\1", re.sub(r"\s+", " ", text))
+    return _SPECIAL.sub(r"\\\1", re.sub(r"\s+", " ", printable(text)))
 
 
 def display(latex: str) -> str:
