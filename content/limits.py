@@ -7,8 +7,9 @@ and each failure is one line naming the limit:
 
 - files: a regular file (not a pipe or a device, which could block or never end) of at most
   `MAX_FILE_BYTES`, read without following it past that size;
-- YAML: at most `MAX_YAML_NODES` nodes with every alias expanded, counted in linear time on the
-  node graph before the document is built or walked;
+- YAML: at most `MAX_YAML_NODES` nodes with every alias expanded, nested at most
+  `MAX_YAML_DEPTH` deep, counted in linear time on the node graph before the document is built
+  or walked;
 - expressions (`content.expr`): at most `MAX_EXPRESSION_CHARS` characters, whole numbers of at
   most `MAX_INT_BITS` bits, strings and lists of at most `MAX_SEQUENCE` items, each refused
   before the operation that would exceed it;
@@ -31,6 +32,7 @@ import yaml
 
 MAX_FILE_BYTES = 4 * 1024 * 1024  # the course's largest file is about 100 KB
 MAX_YAML_NODES = 200_000  # aliases expanded; the whole course has about 60,000
+MAX_YAML_DEPTH = 64  # nesting of mappings and lists; the course's deepest is under 10
 MAX_EXPRESSION_CHARS = 1_000
 MAX_INT_BITS = 1_024  # about 300 digits
 MAX_SEQUENCE = 10_000  # items in a string or list an expression makes
@@ -74,12 +76,14 @@ def read_text(path: Path) -> str:
 
 
 def check_yaml_size(root: yaml.Node) -> None:
-    """Refuse a node graph of more than MAX_YAML_NODES nodes once its aliases are expanded.
+    """Refuse a node graph of more than MAX_YAML_NODES nodes once its aliases are expanded, or
+    nested more than MAX_YAML_DEPTH deep (walking it would exhaust Python's recursion).
 
     An alias is the same node object appearing again, so the expanded size of each node is
     computed once (memoised by identity) and the whole count takes time linear in the file.
     """
     sizes: dict[int, int] = {}
+    depths: dict[int, int] = {}
     # iterative post-order: a deeply nested file must not exhaust Python's recursion
     stack: list[tuple[yaml.Node, bool]] = [(root, False)]
     while stack:
@@ -92,6 +96,10 @@ def check_yaml_size(root: yaml.Node) -> None:
             stack.extend((k, False) for k in kids if id(k) not in sizes)
             continue
         size = 1 + sum(sizes.get(id(k), 1) for k in kids)
+        depth = 1 + max((depths.get(id(k), 1) for k in kids), default=0)
+        if depth > MAX_YAML_DEPTH:
+            raise LimitError(f"the YAML is nested more than {MAX_YAML_DEPTH} deep (the limit)")
+        depths[id(node)] = depth
         if size > MAX_YAML_NODES:
             raise LimitError(
                 f"the YAML expands to more than {MAX_YAML_NODES:,} values (aliases of aliases?)"

@@ -85,6 +85,8 @@ def parse_real(v: Any) -> float:
     """A finite number (bools refused: `true` is not a number to a student)."""
     if isinstance(v, bool) or not isinstance(v, int | float):
         raise ValueError("must be a number")
+    if isinstance(v, int) and abs(v) > 2**1023:  # beyond any float: math.isfinite would raise
+        raise ValueError("must be a finite number")
     if not math.isfinite(v):
         raise ValueError("must be a finite number")
     return float(v)
