@@ -67,17 +67,21 @@ def read_text(path: Path) -> str:
     text = data.decode("utf-8")
     found = _UNSAFE.search(text)
     if found:
-        line = text.count("\n", 0, found.start()) + 1
-        raise LimitError(
-            f"line {line}: control or text-direction character U+{ord(found.group()):04X} "
-            "(a card must not be able to drive the terminal or reorder what it shows)"
-        )
+        raise _unsafe(text.count("\n", 0, found.start()) + 1, found.group())
     return text
 
 
-def check_yaml_size(root: yaml.Node) -> None:
-    """Refuse a node graph of more than MAX_YAML_NODES nodes once its aliases are expanded, or
-    nested more than MAX_YAML_DEPTH deep (walking it would exhaust Python's recursion).
+def _unsafe(line: int, char: str) -> LimitError:
+    return LimitError(
+        f"line {line}: control or text-direction character U+{ord(char):04X} (content must "
+        "not be able to drive the terminal or reorder what it shows)"
+    )
+
+
+def check_yaml(root: yaml.Node) -> None:
+    """Refuse a node graph of more than MAX_YAML_NODES nodes once its aliases are expanded,
+    nested more than MAX_YAML_DEPTH deep (walking it would exhaust Python's recursion), or with
+    a control or direction character in a value.
 
     An alias is the same node object appearing again, so the expanded size of each node is
     computed once (memoised by identity) and the whole count takes time linear in the file.
@@ -91,6 +95,9 @@ def check_yaml_size(root: yaml.Node) -> None:
         if id(node) in sizes:
             continue
         kids = _children(node)
+        if isinstance(node, yaml.ScalarNode) and (found := _UNSAFE.search(node.value)):
+            # written as a YAML escape ("\e", "\u202e"): not in the file's text as such
+            raise _unsafe(node.start_mark.line + 1, found.group())
         if not children_done:
             stack.append((node, True))
             stack.extend((k, False) for k in kids if id(k) not in sizes)

@@ -225,7 +225,7 @@ def _read(path: Path, display: str, report: _Reporter) -> _Doc | None:
         try:
             node = loader.get_single_node()
             if node is not None:
-                limits.check_yaml_size(node)  # before aliases are walked or built
+                limits.check_yaml(node)  # before aliases are walked or built
             data = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()

@@ -46,6 +46,8 @@ def test_a_hostile_call_ends_in_one_line_within_the_caps(
     after = _snapshot(folder)
 
     assert outcome.returncode in (0, 2), (outcome.returncode, outcome.stderr[-2000:])
+    if case.expect is not None:
+        assert outcome.returncode == case.expect, outcome.stderr[-2000:]
     assert "Traceback" not in outcome.stderr and "Traceback" not in outcome.stdout
     lines = [line for line in outcome.stderr.splitlines() if line.strip()]
     # a font warning is a note about the machine, not about the call
