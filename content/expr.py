@@ -256,9 +256,9 @@ class Expression:
             ):
                 raise ExprError(f"{self.source!r}: cannot repeat a list or string")
             limits.check_operation(_OP_NAMES.get(type(node.op), ""), left, right)
-            result = _BINARY[type(node.op)](left, right)
-            limits.check_result(result)
-            return result
+            value = _BINARY[type(node.op)](left, right)
+            limits.check_result(value)
+            return value
         if isinstance(node, ast.UnaryOp):
             return _UNARY[type(node.op)](self._eval(node.operand, env))
         if isinstance(node, ast.BoolOp):

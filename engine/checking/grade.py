@@ -213,7 +213,7 @@ def _solution(problem_id: str, key: str) -> Any:
 
 @lru_cache(maxsize=128)
 def _wrong_answers(problem_id: str, key: str) -> tuple[tuple[str, str | None, Any, str], ...]:
-    return _within_budget(problem_id, _wrong_answers_now, problem_id, key)  # type: ignore[no-any-return]
+    return _within_budget(problem_id, _wrong_answers_now, problem_id, key)
 
 
 def _wrong_answers_now(problem_id: str, key: str) -> tuple[tuple[str, str | None, Any, str], ...]:
@@ -228,7 +228,7 @@ def _wrong_answers_now(problem_id: str, key: str) -> tuple[tuple[str, str | None
 def _known_expressions(problem_id: str, key: str) -> Mapping[str, Any]:
     """The problem's own SymPy form of each expected expression, by its text: the expected
     answer is never read back with the student's parser (whose limits it may exceed)."""
-    return _within_budget(problem_id, _known_expressions_now, problem_id, key)  # type: ignore[no-any-return]
+    return _within_budget(problem_id, _known_expressions_now, problem_id, key)
 
 
 def _known_expressions_now(problem_id: str, key: str) -> Mapping[str, Any]:

@@ -96,7 +96,11 @@ class Conv2dForwardParams(ParamModel):
                     f"the kernel is {k} along the {axis} but the padded input is only {n + 2 * p}",
                 )
         check_forward_work(
-            xs[-2:], ws[-2:], pair(self.padding), pair(self.stride), channels * self.out_channels
+            (xs[-2], xs[-1]),
+            (ws[-2], ws[-1]),
+            pair(self.padding),
+            pair(self.stride),
+            channels * self.out_channels,
         )
         return self
 
