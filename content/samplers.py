@@ -215,6 +215,9 @@ SAMPLER_KINDS = tuple(_TAGS)
 
 
 def _sampler_tag(v: Any) -> str | None:
+    if type(v) is dict:  # the common case first: a sampler as read from YAML or the cache
+        keys = [k for k in v if k in _TAGS]
+        return _TAGS[keys[0]] if len(keys) == 1 else None
     if isinstance(v, BaseModel):
         for key, tag in _TAGS.items():
             if key in type(v).model_fields or f"{key}_" in type(v).model_fields:
