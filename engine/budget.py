@@ -97,6 +97,10 @@ def bounded(
     os.close(write_end)
     try:
         data = _read_all(read_end, pid, seconds * _WALL_FACTOR + 1)
+    except BaseException:  # interrupted (Ctrl-C): the child must not outlive the wait
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        raise
     finally:
         os.close(read_end)
     _, status = os.waitpid(pid, 0)
