@@ -312,7 +312,17 @@ CASES: tuple[Case, ...] = (
         ("solve", "activation", "name=relu", "x=[" + ",".join(["1"] * 20000) + "]"),
     ),
     Case("huge-int-in-list", ("solve", "activation", "name=relu", f"x=[{10**400}]")),
-    Case("rl-iterations", ("solve", "rl.value_iteration", "iterations=100000000")),
+    Case(
+        "rl-iterations",
+        (
+            "solve",
+            "rl.value_iteration",
+            "P=[[[1,0],[0,1]],[[0,1],[1,0]]]",
+            "R=[[0,1],[2,0]]",
+            "gamma=0.9",
+            "iterations=100000000",
+        ),
+    ),
     # storage (9-11)
     Case("user-version-minus-1", ("stats",), _store(_sql("PRAGMA user_version = -1"))),
     Case(
