@@ -67,6 +67,23 @@ def replaced_in_one_step(path: Path) -> Iterator[Path]:
         raise
 
 
+def check_writable(path: Path) -> None:
+    """Refuse, before any work, a target `replaced_in_one_step` could not write (one line):
+    a scratch file is made and removed in its folder, as the real write will."""
+    if _is_stream(path):
+        return
+    if _is_folder(path):
+        raise UserError(f"cannot write {path}: it is a folder; name a file")
+    try:
+        handle, name = tempfile.mkstemp(
+            prefix=f".{path.name[:_SCRATCH_NAME_CHARS]}.", suffix=".tmp", dir=path.parent or "."
+        )
+    except OSError as exc:
+        raise _cannot(path, exc) from None
+    os.close(handle)
+    _remove_quietly(Path(name))
+
+
 def _is_stream(path: Path) -> bool:
     """Whether `path` (followed through links) is a pipe, socket or device: written in place."""
     try:

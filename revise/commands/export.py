@@ -66,7 +66,9 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"-o {args.output}: an Anki deck file ends in .apkg")
 
     from revise.course_cache import load_course
-    from revise.output_file import replaced_in_one_step
+    from revise.output_file import check_writable, replaced_in_one_step
+
+    check_writable(output)  # before the deck takes seconds to build
     from revise.printout.anki import build_package, write_package
 
     course = load_course()  # every drawn variant is solved (so checked) below

@@ -191,6 +191,10 @@ def run(args: argparse.Namespace) -> int:
     if not args.problem and args.count < 1:
         raise UserError("--count must be at least 1")  # before a sheet of short questions alone
     date = sheet_date(args.date)
+    if args.output:
+        from revise.output_file import check_writable
+
+        check_writable(Path(args.output))  # before the sheet takes seconds to build
 
     from revise.course_cache import load_course
     from revise.printout.model import build_problem_sheet, build_sheet
