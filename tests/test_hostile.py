@@ -62,3 +62,25 @@ def test_a_hostile_call_ends_in_one_line_within_the_caps(
         assert (folder / "victim.txt").read_text() == "precious"
     # nothing the terminal would act on reaches it
     assert "\x1b" not in outcome.stdout and "\u202e" not in outcome.stdout
+
+
+def test_an_unknown_schema_version_is_refused_each_time_and_leaves_no_backup(
+    tmp_path: Path,
+) -> None:
+    import sqlite3
+
+    from revise.store import open_store
+    from revise.store.errors import StoreError
+
+    path = tmp_path / "revise.db"
+    open_store(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA user_version = -1")
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    for _ in range(3):
+        with pytest.raises(StoreError, match="schema version -1"):
+            open_store(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["revise.db"]
+    assert path.read_bytes() == before
