@@ -14,6 +14,8 @@ import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from content import limits
+
 __all__ = ["ExprError", "Expression", "FUNCTIONS"]
 
 MAX_POWER = 64
@@ -114,6 +116,7 @@ _BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Mod: operator.mod,
     ast.Pow: operator.pow,
 }
+_OP_NAMES: dict[type[ast.operator], str] = {ast.Pow: "pow", ast.Mult: "mul", ast.Add: "add"}
 _UNARY: dict[type[ast.unaryop], Callable[[Any], Any]] = {
     ast.USub: operator.neg,
     ast.UAdd: operator.pos,
@@ -138,12 +141,20 @@ class Expression:
         if not isinstance(source, str) or not source.strip():
             raise ExprError("an expression must be a non-empty string")
         try:
+            limits.check_expression_source(source.strip())
             tree = ast.parse(source.strip(), mode="eval")
+        except limits.LimitError as exc:
+            raise ExprError(str(exc)) from None
         except SyntaxError as exc:
             raise ExprError(f"cannot parse expression {source!r}: {exc.msg}") from None
+        except (RecursionError, MemoryError):
+            raise ExprError("the expression is nested too deeply") from None
         self.source = source.strip()
         self.names: set[str] = set()
-        self._check(tree.body)
+        try:
+            self._check(tree.body)
+        except RecursionError:
+            raise ExprError("the expression is nested too deeply") from None
         self._tree = tree.body
 
     def __repr__(self) -> str:
@@ -215,6 +226,10 @@ class Expression:
             return self._eval(self._tree, env)
         except ExprError:
             raise
+        except limits.LimitError as exc:
+            raise ExprError(f"{self.source[:60]!r}: {exc}") from None
+        except RecursionError:
+            raise ExprError(f"{self.source[:60]!r}: nested too deeply") from None
         except (ArithmeticError, TypeError, ValueError, IndexError, KeyError) as exc:
             raise ExprError(f"{self.source!r}: {exc}") from None
 
@@ -240,7 +255,10 @@ class Expression:
                 isinstance(left, list | str) or isinstance(right, list | str)
             ):
                 raise ExprError(f"{self.source!r}: cannot repeat a list or string")
-            return _BINARY[type(node.op)](left, right)
+            limits.check_operation(_OP_NAMES.get(type(node.op), ""), left, right)
+            value = _BINARY[type(node.op)](left, right)
+            limits.check_result(value)
+            return value
         if isinstance(node, ast.UnaryOp):
             return _UNARY[type(node.op)](self._eval(node.operand, env))
         if isinstance(node, ast.BoolOp):

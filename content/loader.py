@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from content import samplers
+from content import limits, samplers
 from content.models import SOURCES, Card, Family, GlossaryTerm, Topic, format_value
 from content.prompt import check_template
 from content.samplers import SamplingError
@@ -213,7 +213,10 @@ def _duplicate_keys(node: yaml.Node, loc: Loc, doc: _Doc, report: _Reporter) -> 
 
 def _read(path: Path, display: str, report: _Reporter) -> _Doc | None:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = limits.read_text(path)
+    except limits.LimitError as exc:
+        report.add(display, 1, "", str(exc))
+        return None
     except UnicodeDecodeError as exc:
         report.add(display, 1, "", f"not UTF-8 text ({exc.reason})")
         return None
@@ -224,6 +227,8 @@ def _read(path: Path, display: str, report: _Reporter) -> _Doc | None:
         loader = _Loader(text)
         try:
             node = loader.get_single_node()
+            if node is not None:
+                limits.check_yaml(node)  # before aliases are walked or built
             data = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()
@@ -238,6 +243,12 @@ def _read(path: Path, display: str, report: _Reporter) -> _Doc | None:
         return None
     except yaml.YAMLError as exc:
         report.add(display, 1, "", f"not valid YAML: {exc}")
+        return None
+    except limits.LimitError as exc:
+        report.add(display, 1, "", str(exc))
+        return None
+    except RecursionError:
+        report.add(display, 1, "", "the YAML is nested too deeply")
         return None
     if node is None:
         report.add(display, 1, "", f"empty file (expected one of: {', '.join(SECTIONS)})")

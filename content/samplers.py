@@ -38,6 +38,7 @@ from pydantic import (
     model_validator,
 )
 
+from content import limits
 from content.expr import ExprError, Expression
 
 __all__ = ["Sampler", "SamplingError", "sample", "expressions_of", "ExprField", "Bound"]
@@ -214,6 +215,9 @@ SAMPLER_KINDS = tuple(_TAGS)
 
 
 def _sampler_tag(v: Any) -> str | None:
+    if type(v) is dict:  # the common case first: a sampler as read from YAML or the cache
+        keys = [k for k in v if k in _TAGS]
+        return _TAGS[keys[0]] if len(keys) == 1 else None
     if isinstance(v, BaseModel):
         for key, tag in _TAGS.items():
             if key in type(v).model_fields or f"{key}_" in type(v).model_fields:
@@ -252,7 +256,19 @@ for _model in (VectorSampler, MatrixSampler, ListSampler, RecordSampler):
 
 # --- drawing --------------------------------------------------------------------------------
 def sample(s: Any, rng: random.Random, env: Mapping[str, Any]) -> Any:
-    """One draw of sampler `s`, reading earlier values from `env`."""
+    """One draw of sampler `s`, reading earlier values from `env`.
+
+    The values drawn at every level together are counted against `content.limits.MAX_DRAWN`
+    before each is made.
+    """
+    with limits.draw_budget():
+        try:
+            return _sample(s, rng, env)
+        except limits.LimitError as exc:
+            raise SamplingError(str(exc)) from None
+
+
+def _sample(s: Any, rng: random.Random, env: Mapping[str, Any]) -> Any:
     if not isinstance(s, _Base):
         return _copy(s)
     if isinstance(s, ConstSampler):
@@ -291,12 +307,14 @@ def sample(s: Any, rng: random.Random, env: Mapping[str, Any]) -> Any:
         n = _whole(s.len, env, "len")
         if not 0 <= n <= MAX_CANDIDATES:
             raise SamplingError(f"vector length {n} is out of range")
+        limits.spend(n)
         return [sample(s.vector, rng, env) for _ in range(n)]
     if isinstance(s, MatrixSampler):
         rows = _whole(s.rows, env, "rows")
         cols = _whole(s.cols, env, "cols")
         if not (0 <= rows and 0 <= cols and rows * cols <= MAX_CANDIDATES):
             raise SamplingError(f"matrix shape {rows}×{cols} is out of range")
+        limits.spend(rows * cols)
         return [[sample(s.matrix, rng, env) for _ in range(cols)] for _ in range(rows)]
     if isinstance(s, ListSampler):
         return [sample(item, rng, env) for item in s.list_]
@@ -312,6 +330,7 @@ def sample(s: Any, rng: random.Random, env: Mapping[str, Any]) -> Any:
         units = round(1 / s.step)
         if n <= 0 or n > units:
             raise SamplingError(f"cannot split 1 into {n} positive multiples of {s.step}")
+        limits.spend(n)
         cuts = sorted(rng.sample(range(1, units), n - 1))
         bounds = [0, *cuts, units]
         places = decimals_of(s.step)
@@ -320,6 +339,7 @@ def sample(s: Any, rng: random.Random, env: Mapping[str, Any]) -> Any:
         n = _whole(s.graph, env, "graph size")
         if not 1 <= n <= 64:
             raise SamplingError(f"graph size {n} is out of range (1..64)")
+        limits.spend(n * n)
         adj = [[0] * n for _ in range(n)]
         for i in range(1, n):  # a random spanning tree keeps the graph connected
             j = rng.randrange(i)

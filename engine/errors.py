@@ -1,5 +1,7 @@
 """Errors the engine raises: those a person caused (one-line messages) and those that are bugs."""
 
+from __future__ import annotations
+
 
 class UserError(Exception):
     """Something a person got wrong: the message is one line and says what to fix.
@@ -16,6 +18,10 @@ class ProblemError(UserError):
         self.param = param
         self.message = message
         super().__init__(f"{param}: {message}" if param else message)
+
+    def __reduce__(self) -> tuple[type[ProblemError], tuple[str | None, str]]:
+        # rebuilt from its two fields when it comes back from a worker process
+        return (type(self), (self.param, self.message))
 
 
 class VerificationError(Exception):

@@ -72,5 +72,27 @@ def column(values: Any) -> str:
     return matrix([[v] for v in (values.tolist() if hasattr(values, "tolist") else values)])
 
 
+# characters with a meaning in LaTeX (or, `$`, in the Markdown around it), written so that
+# `\\text{...}` shows them as they are; `\\`, `^` and `~` have no escape the subset knows
+_TEXT_ESCAPES = str.maketrans(
+    {
+        "{": r"\{",
+        "}": r"\}",
+        "_": r"\_",
+        "%": r"\%",
+        "&": r"\&",
+        "#": r"\#",
+        "$": r"\$",
+        "\\": "\u2216",  # ∖
+        "^": "\u02c6",  # ˆ
+        "~": "\u223c",  # ∼
+    }
+)
+
+
 def text(words: str) -> str:
-    return r"\text{" + words + "}"
+    """`\\text{words}` for any text, including text from a parameter or a content file: every
+    character LaTeX (or the Markdown around the maths) would read as markup is escaped.
+
+    This is the one way text enters a formula; the renderers undo the escapes."""
+    return r"\text{" + str(words).translate(_TEXT_ESCAPES) + "}"

@@ -2,6 +2,10 @@
 
 Problems declare their parameters as a `ParamModel`; its fields use these annotated types so
 that `size=-3` says "must be a positive integer" rather than a pydantic error dump.
+
+The types carry revise's general limits (`engine.budget`), checked before anything is
+computed: the largest whole number, the most numbers in one list or tensor, the deepest nesting.
+A problem declares tighter ones beside its own fields (`at_most` on a field).
 """
 
 from __future__ import annotations
@@ -14,6 +18,12 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 if TYPE_CHECKING:
     import numpy as np
+
+
+# far beyond any course question; the errors name them
+MAX_WHOLE = 100_000_000  # a whole-number parameter (size, count, channels, steps)
+MAX_NUMBERS = 10_000  # numbers in one vector, matrix or tensor parameter
+MAX_DEPTH = 6  # nesting of a tensor parameter (lists of lists ...)
 
 
 class ParamModel(BaseModel):
@@ -29,13 +39,33 @@ def _is_int(v: Any) -> bool:
 def _positive_int(v: Any) -> int:
     if not _is_int(v) or v <= 0:
         raise ValueError("must be a positive integer")
-    return int(v)
+    return _not_huge(v)
 
 
 def _non_negative_int(v: Any) -> int:
     if not _is_int(v) or v < 0:
         raise ValueError("must be a whole number ≥ 0")
+    return _not_huge(v)
+
+
+def _not_huge(v: int) -> int:
+    if v > MAX_WHOLE:
+        raise ValueError(f"must be at most {MAX_WHOLE:,} (revise's limit for a whole number)")
     return int(v)
+
+
+def _count_numbers(v: Any) -> None:
+    """Refuse a list of lists with more than MAX_NUMBERS numbers or MAX_DEPTH levels."""
+    level, count = [v], 0
+    for _level in range(MAX_DEPTH + 1):
+        nested = [x for item in level if isinstance(item, list | tuple) for x in item]
+        count += sum(1 for item in level if not isinstance(item, list | tuple))
+        if count + len(nested) > MAX_NUMBERS:
+            raise ValueError(f"has more than {MAX_NUMBERS:,} numbers (revise's limit)")
+        if not nested:
+            return
+        level = nested
+    raise ValueError(f"is nested more than {MAX_DEPTH} deep (revise's limit)")
 
 
 def _int_or_pair(check: Any, what: str) -> Any:
@@ -44,10 +74,9 @@ def _int_or_pair(check: Any, what: str) -> Any:
             if len(v) != 2:
                 raise ValueError(f"must be {what} or a pair [h, w]")
             return (check(v[0]), check(v[1]))
-        try:
-            return int(check(v))
-        except ValueError:
-            raise ValueError(f"must be {what} or a pair [h, w]") from None
+        if not _is_int(v):
+            raise ValueError(f"must be {what} or a pair [h, w]")
+        return int(check(v))
 
     return validate
 
@@ -56,6 +85,8 @@ def parse_real(v: Any) -> float:
     """A finite number (bools refused: `true` is not a number to a student)."""
     if isinstance(v, bool) or not isinstance(v, int | float):
         raise ValueError("must be a number")
+    if isinstance(v, int) and abs(v) > 2**1023:  # beyond any float: math.isfinite would raise
+        raise ValueError("must be a finite number")
     if not math.isfinite(v):
         raise ValueError("must be a finite number")
     return float(v)
@@ -65,6 +96,7 @@ def parse_vector(v: Any) -> list[float]:
     """A non-empty list of finite numbers."""
     if not isinstance(v, list | tuple) or not v:
         raise ValueError("must be a non-empty list of numbers")
+    _count_numbers(v)
     try:
         return [parse_real(x) for x in v]
     except ValueError:
@@ -75,6 +107,7 @@ def parse_matrix(v: Any) -> list[list[float]]:
     """A list of rows of finite numbers, every row non-empty and of the same length."""
     if not isinstance(v, list | tuple) or not v or not all(isinstance(r, list | tuple) for r in v):
         raise ValueError("must be a matrix written as a list of rows, e.g. [[1, 2], [3, 4]]")
+    _count_numbers(v)
     width = len(v[0])
     if width == 0 or any(len(r) != width for r in v):
         raise ValueError("must be a matrix: every row non-empty and of the same length")
@@ -100,6 +133,7 @@ def parse_tensor(v: Any) -> Any:
 
     if not isinstance(v, list | tuple):
         raise ValueError("must be a list (or nested lists) of numbers")
+    _count_numbers(v)
     shape(v)
 
     def floats(x: Any) -> Any:

@@ -72,6 +72,9 @@ class Problem(Generic[P]):
     # (and says so in its summary): None keeps the contract's rule.
     relative_tolerance: ClassVar[float | None] = None
     misconceptions: ClassVar[tuple[Misconception, ...]] = ()
+    # True for problems that take a function typed as text: SymPy work whose cost no parameter
+    # limit can foresee, so solving runs in a stoppable worker (`engine.budget.bounded`)
+    symbolic_work: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -103,6 +106,10 @@ class Problem(Generic[P]):
     def reference(self, p: P, device: torch.device) -> Any:
         """The same answer computed independently with torch on `device` (float64), or sympy."""
         raise NotImplementedError
+
+    def expressions(self, p: P) -> dict[str, Any]:
+        """The SymPy form of each expression part of the answer (by part name), for checking."""
+        return {}
 
     def wrong_answers(self, p: P) -> list[tuple[Misconception, Wrong]]:
         """Every misconception that gives a distinct wrong answer for these parameters."""

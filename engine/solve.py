@@ -6,11 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from engine.budget import OverBudget, bounded
 from engine.compare import AGREEMENT
-from engine.errors import VerificationError
+from engine.errors import ProblemError, VerificationError
 from engine.registry import get_problem
 from engine.trace import Step, Trace
-from engine.values import max_abs_diff, relative_scale, to_json
+from engine.values import all_finite, max_abs_diff, relative_scale, to_json
 
 
 @dataclass(frozen=True)
@@ -44,11 +45,33 @@ class Solution:
 def solve(
     problem_id: str, raw_params: Mapping[str, Any], device: str = "auto", verify: bool = True
 ) -> Solution:
-    """Solve one call. Raises ProblemError for a bad call, VerificationError for a bug."""
+    """Solve one call. Raises ProblemError for a bad call, VerificationError for a bug.
+
+    A problem that works on typed functions (`symbolic_work`) is solved in a stoppable worker:
+    past its time or memory budget the call is refused in one line.
+    """
+    problem = get_problem(problem_id)
+    if not problem.symbolic_work:
+        return _solve_here(problem_id, dict(raw_params), device, verify)
+    try:
+        return bounded(_solve_here, problem_id, dict(raw_params), device, verify)
+    except OverBudget as exc:
+        raise ProblemError(
+            None,
+            f"this is too much work to solve within revise's limit ({exc.what}): "
+            "use a smaller function or point",
+        ) from None
+
+
+def _solve_here(problem_id: str, raw_params: dict[str, Any], device: str, verify: bool) -> Solution:
     problem = get_problem(problem_id)
     params = problem.parse_params(raw_params)
     trace = Trace()
     answer = to_json(problem.solve(params, trace))
+    if not all_finite(answer):
+        raise ProblemError(
+            None, "the answer overflows: it is beyond ±1.8·10³⁰⁸, the largest a 64-bit number holds"
+        )
     verification = verify_answer(problem_id, params, answer, device) if verify else None
     return Solution(
         problem=problem_id,

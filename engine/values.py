@@ -76,3 +76,14 @@ def relative_scale(value: Any) -> float:
     if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
         return max(1.0, abs(float(value)))
     return 1.0
+
+
+def all_finite(value: Any) -> bool:
+    """Whether every number in a JSON value is finite (JSON has no Infinity or NaN)."""
+    if isinstance(value, dict):
+        return all(all_finite(v) for v in value.values())
+    if isinstance(value, list):
+        return all(all_finite(v) for v in value)
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return True

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TextIO
 
+from revise.render.safe_text import printable
 from revise.study_text import interval_text
 from revise.study_types import RATING_NAMES, Item
 
@@ -76,13 +77,13 @@ class PlainSession:
 
     # --- input and output -------------------------------------------------------------------
     def say(self, text: str = "") -> None:
-        self.out.write(text + "\n")
+        self.out.write(printable(text) + "\n")  # cards and parameters: no escape sequences
         self.out.flush()
 
     def ask(self, prompt: str) -> str:
         """One line of input (without its newline); EndOfInput at the end; :u undoes at once."""
         while True:
-            self.out.write(prompt)
+            self.out.write(printable(prompt))
             self.out.flush()
             line = self.inp.readline()
             if line == "":

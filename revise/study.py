@@ -16,6 +16,7 @@ import math
 import random
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -83,15 +84,38 @@ def _settings_from(values: dict[str, Any]) -> Settings:
             exam_at = datetime.fromisoformat(exam).astimezone(UTC)
         except ValueError:
             exam_at = None
-    return Settings(
-        desired_retention=float(values.get("desired_retention", default.desired_retention)),
-        new_per_day=int(values.get("new_per_day", default.new_per_day)),
-        reviews_per_day=int(values.get("reviews_per_day", default.reviews_per_day)),
+    read = Settings(
+        desired_retention=_number(values.get("desired_retention"), default.desired_retention),
+        new_per_day=_whole(values.get("new_per_day"), default.new_per_day),
+        reviews_per_day=_whole(values.get("reviews_per_day"), default.reviews_per_day),
         exam_at=exam_at,
         device=str(values.get("device", default.device)),
         theme=str(values.get("theme", default.theme)),
         minutes_per_day=int(values.get("minutes_per_day", default.minutes_per_day)),
     )
+    # a value no revise wrote (a hand-edited or damaged file) reads as the default, one by one
+    keep = {}
+    for name in ("desired_retention", "new_per_day", "reviews_per_day", "device"):
+        try:
+            validate_settings(replace(default, **{name: getattr(read, name)}))
+            keep[name] = getattr(read, name)
+        except UserError:
+            pass
+    return replace(default, **keep, exam_at=exam_at, theme=read.theme)
+
+
+def _number(value: Any, default: float) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return default
+
+
+def _whole(value: Any, default: int) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return default
 
 
 def validate_settings(settings: Settings) -> None:

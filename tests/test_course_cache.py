@@ -33,7 +33,7 @@ def loads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 def cached_files(folder: Path) -> list[Path]:
-    return sorted(folder.glob("course-*.pickle"))
+    return sorted(folder.glob("course-*.json"))
 
 
 def test_second_load_is_read_from_the_cache_and_equals_a_fresh_load(
@@ -58,10 +58,12 @@ def test_a_change_to_the_code_or_data_makes_a_new_cache_and_drops_the_old(
     monkeypatch.setattr(course_cache, "fingerprint", lambda: "0" * 32)
     load_course()
     assert len(loads) == 2
-    assert cached_files(cache) == [cache / f"course-{'0' * 32}.pickle"] != old
+    assert cached_files(cache) == [cache / f"course-{'0' * 32}.json"] != old
 
 
-@pytest.mark.parametrize("damage", [b"", b"not a pickle", b"\x80\x05K\x07."])  # the last: int 7
+@pytest.mark.parametrize(
+    "damage", [b"", b"not json", b"7", b'{"topics": [{"id": 1}]}', b"\x80\x05K\x07."]
+)
 def test_a_damaged_cache_is_rebuilt(cache: Path, loads: list[int], damage: bytes) -> None:
     load_course()
     (path,) = cached_files(cache)
@@ -94,3 +96,30 @@ def test_the_fingerprint_follows_the_packaged_files(monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setattr(Path, "read_bytes", edited)
     assert course_cache.fingerprint() != before
+
+
+def test_a_planted_pickle_in_the_cache_folder_runs_nothing(
+    cache: Path, loads: list[int], tmp_path: Path
+) -> None:
+    import pickle
+
+    load_course()
+    (path,) = cached_files(cache)
+    canary = tmp_path / "ran"
+
+    class Planted:
+        def __reduce__(self) -> tuple[object, tuple[str]]:
+            return (canary.write_text, ("code ran",))
+
+    path.write_bytes(pickle.dumps(Planted()))
+    assert load_course() == content.load(seeds=0)
+    assert not canary.exists()
+
+
+def test_the_cache_holds_only_json_data(cache: Path) -> None:
+    import json
+
+    load_course()
+    (path,) = cached_files(cache)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert set(data) == {"topics", "cards", "families", "glossary", "origins"}

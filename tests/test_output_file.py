@@ -33,15 +33,40 @@ def test_a_failure_half_way_keeps_the_old_file(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["sheet.md"]
 
 
-def test_a_link_is_kept_and_the_file_it_points_to_replaced(tmp_path: Path) -> None:
-    real = tmp_path / "real.md"
-    real.write_text("old")
-    link = tmp_path / "link.md"
-    link.symlink_to(real)
+def test_a_link_named_as_the_output_is_replaced_and_its_target_left_alone(tmp_path: Path) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    link = tmp_path / "s.md"
+    link.symlink_to(victim)
     with replaced_in_one_step(link) as scratch:
         scratch.write_text("new")
-    assert link.is_symlink() and link.resolve() == real.resolve()
-    assert real.read_text() == "new"
+    assert not link.is_symlink() and link.read_text() == "new"
+    assert victim.read_text() == "precious"
+
+
+def test_a_planted_scratch_name_is_never_opened(tmp_path: Path) -> None:
+    # the old scheme's predictable scratch name, planted as a link to another file
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    (tmp_path / f".race.md.{os.getpid()}.tmp").symlink_to(victim)
+    with replaced_in_one_step(tmp_path / "race.md") as scratch:
+        scratch.write_text("sheet")
+    assert victim.read_text() == "precious"
+    assert (tmp_path / "race.md").read_text() == "sheet"
+
+
+@pytest.mark.parametrize("where", ["under_a_file", "long_name", "a_folder"])
+def test_an_impossible_target_is_one_line_and_leaves_nothing(tmp_path: Path, where: str) -> None:
+    (tmp_path / "file.txt").write_text("x")
+    target = {
+        "under_a_file": tmp_path / "file.txt" / "sheet.md",
+        "long_name": tmp_path / ("n" * 300 + ".md"),
+        "a_folder": tmp_path,
+    }[where]
+    with pytest.raises(UserError, match=r"^cannot write .*: [^\n]+$"):
+        with replaced_in_one_step(target) as scratch:
+            scratch.write_text("x")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]
 
 
 def test_print_to_a_pipe_writes_into_the_pipe(tmp_path: Path) -> None:

@@ -199,6 +199,18 @@ def _check_call(node: ast.Call) -> None:
         )
 
 
+def _segment(source: str, node: ast.AST) -> str | None:
+    """`ast.get_source_segment` in constant time for one line of ASCII (what the lexer makes):
+    the standard one splits the whole source into lines on every call, quadratic over a long
+    matrix."""
+    if "\n" in source or not source.isascii():
+        return ast.get_source_segment(source, node)
+    start, end = getattr(node, "col_offset", None), getattr(node, "end_col_offset", None)
+    if start is None or end is None:
+        return None
+    return source[start:end]
+
+
 def _container(node: ast.AST, source: str) -> Any:
     if isinstance(node, _CONTAINERS):
         return [_container(e, source) for e in node.elts]
@@ -206,7 +218,7 @@ def _container(node: ast.AST, source: str) -> Any:
 
 
 def _leaf(node: ast.AST, source: str) -> Leaf:
-    text = ast.get_source_segment(source, node) or ""
+    text = _segment(source, node) or ""
     literal = _literal_text(node, source)
     value = _value(node, source)
     if value.approx is None:
@@ -232,7 +244,7 @@ def _literal_text(node: ast.AST, source: str) -> str | None:
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.UAdd | ast.USub):
         node = node.operand
     if isinstance(node, ast.Constant):
-        return ast.get_source_segment(source, node)
+        return _segment(source, node)
     return None
 
 
@@ -241,7 +253,7 @@ def _literal_text(node: ast.AST, source: str) -> str | None:
 
 def _value(node: ast.AST, source: str) -> _Value:
     if isinstance(node, ast.Constant):
-        text = ast.get_source_segment(source, node) or repr(node.value)
+        text = _segment(source, node) or repr(node.value)
         return _Value(Fraction(text), float(Fraction(text)))
     if isinstance(node, ast.UnaryOp):
         v = _value(node.operand, source)

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -97,6 +97,7 @@ class Context:
     # parts (last key of the path) holding a feature-map shape [C, H, W]: typed channels first
     # or last (96x55x55 or 55x55x96)
     shapes: frozenset[str] = frozenset()
+    known: Mapping[str, Any] = field(default_factory=dict)  # expected expression text → SymPy
 
 
 @dataclass
@@ -190,8 +191,12 @@ def answer_kind(expected: Any, ctx: Context, path: str = "") -> str:
 
 def _expected(problem_id: str, params: Mapping[str, Any]) -> tuple[Any, Any, Context]:
     problem = get_problem(problem_id)
-    answer = _solution(problem_id, _key(params))
-    return problem, copy.deepcopy(answer), _context(problem.id)
+    key = _key(params)
+    answer = _solution(problem_id, key)
+    ctx = _context(problem.id)
+    if ctx.expressions:
+        ctx = replace(ctx, known=_known_expressions(problem_id, key))
+    return problem, copy.deepcopy(answer), ctx
 
 
 def _key(params: Mapping[str, Any]) -> str:
@@ -216,6 +221,10 @@ def _solution(problem_id: str, key: str) -> Any:
 
 @lru_cache(maxsize=128)
 def _wrong_answers(problem_id: str, key: str) -> tuple[tuple[str, str | None, Any, str], ...]:
+    return _within_budget(problem_id, _wrong_answers_now, problem_id, key)
+
+
+def _wrong_answers_now(problem_id: str, key: str) -> tuple[tuple[str, str | None, Any, str], ...]:
     import json
 
     problem = get_problem(problem_id)
@@ -223,10 +232,43 @@ def _wrong_answers(problem_id: str, key: str) -> tuple[tuple[str, str | None, An
     return tuple((m.tag, m.part, w.answer, w.feedback) for m, w in problem.wrong_answers(p))
 
 
+@lru_cache(maxsize=128)
+def _known_expressions(problem_id: str, key: str) -> Mapping[str, Any]:
+    """The problem's own SymPy form of each expected expression, by its text: the expected
+    answer is never read back with the student's parser (whose limits it may exceed)."""
+    return _within_budget(problem_id, _known_expressions_now, problem_id, key)
+
+
+def _known_expressions_now(problem_id: str, key: str) -> Mapping[str, Any]:
+    import json
+
+    import sympy
+
+    problem = get_problem(problem_id)
+    p = problem.parse_params(json.loads(key))
+    return {sympy.sstr(e): e for e in problem.expressions(p).values()}
+
+
+def _within_budget(problem_id: str, fn: Any, *args: Any) -> Any:
+    """`fn(*args)`, in a stoppable worker when the problem does symbolic work (`engine.budget`);
+    past the budget the call is refused in one line."""
+    from engine.budget import OverBudget, bounded
+
+    if not get_problem(problem_id).symbolic_work:
+        return fn(*args)
+    try:
+        return bounded(fn, *args)
+    except OverBudget as exc:
+        raise ProblemError(
+            None, f"this is too much work to check within revise's limit ({exc.what})"
+        ) from None
+
+
 def clear_caches() -> None:
     """Forget cached solutions (the latency bench measures first checks this way)."""
     _solution.cache_clear()
     _wrong_answers.cache_clear()
+    _known_expressions.cache_clear()
 
 
 @lru_cache(maxsize=256)
@@ -394,7 +436,7 @@ def compare(expected: Any, item: Any, ctx: Context, path: str = "") -> Mark:
         return _compare_number(expected, item, ctx)
     if isinstance(expected, str):
         if answer_kind(expected, ctx, path) == "expression":
-            return _compare_expression(expected, item)
+            return _compare_expression(expected, item, ctx)
         return _compare_word(expected, item)
     if expected is None:
         return Mark(1.0, True)
@@ -599,14 +641,20 @@ def _join(path: str, sub: str) -> str:
     return f"{path}.{sub}" if path else sub
 
 
-def _compare_expression(expected: str, item: Any) -> Mark:
+def _compare_expression(expected: str, item: Any, ctx: Context) -> Mark:
     from engine.checking.symbolic import equivalent
 
     if not isinstance(item, Expr | Num):
         return Mark(0.0, False, notes=["expected an expression in x"])
-    target = _expression(expected)
     mine = item.expr if isinstance(item, Expr) else item.exact
-    theirs = target.expr if isinstance(target, Expr) else target.exact
+    if expected in ctx.known:
+        theirs = ctx.known[expected]
+    else:  # a misconception's answer: read as a student's would be, or no match
+        try:
+            target = _expression(expected)
+        except AnswerError:
+            return Mark(0.0, False)
+        theirs = target.expr if isinstance(target, Expr) else target.exact
     mine, theirs = _sympy(mine), _sympy(theirs)
     names = sorted({s.name for s in mine.free_symbols | theirs.free_symbols}) or ["x"]
     verdict = equivalent(mine, theirs, names)
@@ -830,7 +878,10 @@ def _praise(expected: Any, parsed: Parsed, mark: Mark) -> str:
     if isinstance(expected, list) and len(_flatten(expected)) > 1:
         return "Correct: every entry is right."
     if isinstance(expected, str) and isinstance(parsed.item, Expr | Num):
-        same = _expression(expected)
+        try:
+            same = _expression(expected)
+        except AnswerError:  # an expected form beyond the student parser's limits
+            return "Correct."
         mine = display.entry_text(parsed.item)
         theirs = display.entry_text(same)
         return "Correct." if mine == theirs else f"Correct: {mine} is the same as {theirs}."

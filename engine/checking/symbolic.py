@@ -10,6 +10,9 @@ It is a tree walk over known node classes: no code is generated or executed.
    where both are defined and they differ settles it, not equivalent;
 3. where they agree, `sympy.simplify` of the difference is tried within a time bound, to prove
    it; the numeric agreement at every point stands when simplification is slow or inconclusive.
+The expansion and the simplification run in stoppable workers (`engine.budget.bounded`) with a
+second of CPU each: `(x+y+1)^64·(x+y+2)^64` is short to type and endless to expand, and then
+the points decide.
 Too few points where both are defined (a narrow domain) leaves the decision to `simplify` alone.
 """
 
@@ -17,13 +20,12 @@ from __future__ import annotations
 
 import math
 import random
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 POINTS = 12
-SIMPLIFY_SECONDS = 0.5
+SIMPLIFY_SECONDS = 1  # CPU seconds for each of the expansion and the simplification
 AGREE = 1e-8
 
 
@@ -130,10 +132,8 @@ def sample_points(names: Sequence[str], count: int = POINTS) -> list[dict[str, f
 
 def equivalent(answer: Any, expected: Any, names: Sequence[str] = ("x", "y")) -> Equivalence:
     """Whether two SymPy expressions are the same function (see the module docstring)."""
-    import sympy
-
-    difference = sympy.expand(answer - expected)
-    if difference == 0:
+    difference = answer - expected
+    if _expands_to_zero(difference):
         return Equivalence(True, "the difference simplifies to 0")
     both = 0
     for point in sample_points(names):
@@ -151,20 +151,31 @@ def equivalent(answer: Any, expected: Any, names: Sequence[str] = ("x", "y")) ->
     return Equivalence(False, "they could not be shown equal")
 
 
-def simplifies_to_zero(expr: Any, seconds: float = SIMPLIFY_SECONDS) -> bool | None:
+def simplifies_to_zero(expr: Any, seconds: int = SIMPLIFY_SECONDS) -> bool | None:
     """`simplify(expr) == 0`, or None when it takes longer than `seconds` (never hangs)."""
+    from engine.budget import OverBudget, bounded
+
+    try:
+        return bounded(_is_zero, expr, "simplify", seconds=seconds)
+    except OverBudget:
+        return None
+
+
+def _expands_to_zero(expr: Any, seconds: int = SIMPLIFY_SECONDS) -> bool:
+    """`expand(expr) == 0`; False when expanding takes longer than `seconds`."""
+    from engine.budget import OverBudget, bounded
+
+    try:
+        return bounded(_is_zero, expr, "expand", seconds=seconds)
+    except OverBudget:
+        return False
+
+
+def _is_zero(expr: Any, how: str) -> bool:
     import sympy
 
-    result: dict[str, bool] = {}
-
-    def work() -> None:
-        # a worker thread cannot be stopped; a slow simplify finishes in the background
-        try:
-            result["zero"] = bool(sympy.simplify(expr) == 0)
-        except (TypeError, ValueError, RecursionError, NotImplementedError, AttributeError):
-            result["zero"] = False
-
-    thread = threading.Thread(target=work, daemon=True)
-    thread.start()
-    thread.join(seconds)
-    return result.get("zero")
+    try:
+        done = sympy.simplify(expr) if how == "simplify" else sympy.expand(expr)
+        return bool(done == 0)
+    except (TypeError, ValueError, RecursionError, NotImplementedError, AttributeError):
+        return False

@@ -405,11 +405,15 @@ class Derivative(Problem[DerivativeParams]):
     summary = "The derivative f′(x) of an expression by the rules (and its value at x = at)."
     topic = "calculus"
     Params = DerivativeParams
+    symbolic_work = True
     # checking reads this part as an expression (equivalence, not string equality)
     expression_parts = ("derivative",)
 
     def _derivative(self, p: DerivativeParams) -> tuple[Any, Any, Any]:
         return derivative_of(p.f)
+
+    def expressions(self, p: DerivativeParams) -> dict[str, Any]:
+        return {"derivative": derivative_of(p.f)[2]}
 
     def solve(self, p: DerivativeParams, trace: Trace) -> Any:
         import sympy
@@ -660,6 +664,7 @@ def classify(eigenvalues: list[float]) -> str:
 
 class HessianCriticalPoint(Problem[HessianParams]):
     id = "hessian.critical_point"
+    symbolic_work = True
     summary = (
         "Classify a critical point of f(x, y) by the eigenvalues of its Hessian "
         "(minimum, maximum, saddle or degenerate)."

@@ -16,15 +16,20 @@ from engine.device import shapes_device
 from engine.errors import ProblemError
 from engine.latex import num
 from engine.params import (
-    NonNegativeIntOrPair,
     ParamModel,
     PositiveInt,
-    PositiveIntOrPair,
     pair,
 )
 from engine.problem import Problem, Wrong, misconception
 from engine.problems.conv_sizes import Conv2dOutputSize, SlidingWindowParams
-from engine.problems.sliding_window import as_answer, check_kernel_fits
+from engine.problems.sliding_window import (
+    Channels,
+    Padding,
+    Side,
+    Window,
+    as_answer,
+    check_kernel_fits,
+)
 from engine.trace import Trace
 
 if TYPE_CHECKING:
@@ -50,9 +55,9 @@ def channels_seen(
 
 
 class Conv2dParamsParams(ParamModel):
-    in_channels: PositiveInt
-    out_channels: PositiveInt
-    kernel: PositiveIntOrPair
+    in_channels: Channels
+    out_channels: Channels
+    kernel: Window
     groups: PositiveInt = 1
     bias: bool = True
 
@@ -180,13 +185,13 @@ class Conv2dParams(Problem[Conv2dParamsParams]):
 
 
 class Conv2dMacsParams(ParamModel):
-    in_channels: PositiveInt
-    out_channels: PositiveInt
-    kernel: PositiveIntOrPair
-    size: PositiveIntOrPair
-    stride: PositiveIntOrPair = 1
-    padding: NonNegativeIntOrPair = 0
-    dilation: PositiveIntOrPair = 1
+    in_channels: Channels
+    out_channels: Channels
+    kernel: Window
+    size: Side
+    stride: Window = 1
+    padding: Padding = 0
+    dilation: Window = 1
     groups: PositiveInt = 1
 
     @model_validator(mode="after")

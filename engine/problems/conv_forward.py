@@ -14,9 +14,7 @@ from pydantic import BeforeValidator, Field, model_validator
 from engine.errors import ProblemError
 from engine.latex import matrix, num, paren
 from engine.params import (
-    NonNegativeIntOrPair,
     ParamModel,
-    PositiveIntOrPair,
     Tensor,
     pair,
     real_or_vector,
@@ -27,8 +25,11 @@ from engine.problems.sliding_window import (
     AXES,
     SHOW_FIRST,
     SHOW_MATRICES,
+    Padding,
+    Window,
     axis_label,
     both_axes,
+    check_forward_work,
     once_if_same,
     per_axis,
     rows_cols,
@@ -54,8 +55,8 @@ class Conv2dForwardParams(ParamModel):
     x: Tensor
     w: Tensor
     bias: Bias = Field(0, validate_default=True)
-    stride: PositiveIntOrPair = 1
-    padding: NonNegativeIntOrPair = 0
+    stride: Window = 1
+    padding: Padding = 0
     mode: Literal["cross-correlation", "convolution"] = "cross-correlation"
 
     @model_validator(mode="after")
@@ -94,6 +95,13 @@ class Conv2dForwardParams(ParamModel):
                     "w",
                     f"the kernel is {k} along the {axis} but the padded input is only {n + 2 * p}",
                 )
+        check_forward_work(
+            (xs[-2], xs[-1]),
+            (ws[-2], ws[-1]),
+            pair(self.padding),
+            pair(self.stride),
+            channels * self.out_channels,
+        )
         return self
 
     @property

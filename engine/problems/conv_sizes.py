@@ -12,9 +12,12 @@ from pydantic import model_validator
 
 from engine.errors import ProblemError
 from engine.latex import num
-from engine.params import NonNegativeIntOrPair, ParamModel, PositiveIntOrPair, pair
+from engine.params import ParamModel, pair
 from engine.problem import Problem, Wrong, misconception
 from engine.problems.sliding_window import (
+    Padding,
+    Side,
+    Window,
     as_answer,
     axis_label,
     both_axes,
@@ -35,11 +38,11 @@ if TYPE_CHECKING:
 
 
 class SlidingWindowParams(ParamModel):
-    size: PositiveIntOrPair
-    kernel: PositiveIntOrPair
-    stride: PositiveIntOrPair = 1
-    padding: NonNegativeIntOrPair = 0
-    dilation: PositiveIntOrPair = 1
+    size: Side
+    kernel: Window
+    stride: Window = 1
+    padding: Padding = 0
+    dilation: Window = 1
 
     @model_validator(mode="after")
     def _kernel_fits(self) -> SlidingWindowParams:
@@ -179,12 +182,12 @@ def transposed_output(n: int, k: int, s: int, p: int, op: int, d: int) -> int:
 
 
 class ConvTransposeSizeParams(ParamModel):
-    size: PositiveIntOrPair
-    kernel: PositiveIntOrPair
-    stride: PositiveIntOrPair = 1
-    padding: NonNegativeIntOrPair = 0
-    output_padding: NonNegativeIntOrPair = 0
-    dilation: PositiveIntOrPair = 1
+    size: Side
+    kernel: Window
+    stride: Window = 1
+    padding: Padding = 0
+    output_padding: Padding = 0
+    dilation: Window = 1
 
     @model_validator(mode="after")
     def _torch_accepts(self) -> ConvTransposeSizeParams:

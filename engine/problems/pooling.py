@@ -14,13 +14,17 @@ from pydantic import Field, model_validator
 
 from engine.errors import ProblemError
 from engine.latex import num, paren
-from engine.params import Matrix, NonNegativeIntOrPair, ParamModel, PositiveIntOrPair, pair
+from engine.params import Matrix, ParamModel, pair
 from engine.problem import Problem, Wrong, misconception
 from engine.problems.sliding_window import (
+    Padding,
+    Side,
+    Window,
     as_answer,
     axis_label,
     both_axes,
     both_scalar,
+    check_forward_work,
     effective_kernel,
     effective_kernel_step,
     once_if_same,
@@ -132,11 +136,11 @@ def _pool_size_steps(trace: Trace, rows: list[tuple[Any, ...]], ceil_mode: bool)
 
 
 class PoolSizeParams(ParamModel):
-    size: PositiveIntOrPair
-    kernel: PositiveIntOrPair
-    stride: PositiveIntOrPair | None = STRIDE_DEFAULT
-    padding: NonNegativeIntOrPair = 0
-    dilation: PositiveIntOrPair = 1
+    size: Side
+    kernel: Window
+    stride: Window | None = STRIDE_DEFAULT
+    padding: Padding = 0
+    dilation: Window = 1
     ceil_mode: bool = False
 
     @model_validator(mode="before")
@@ -317,9 +321,9 @@ def pool_windows(
 class Pool2dForwardParams(ParamModel):
     x: Matrix
     kind: Literal["max", "avg"] = "max"
-    kernel: PositiveIntOrPair
-    stride: PositiveIntOrPair | None = STRIDE_DEFAULT
-    padding: NonNegativeIntOrPair = 0
+    kernel: Window
+    stride: Window | None = STRIDE_DEFAULT
+    padding: Padding = 0
     ceil_mode: bool = False
     count_include_pad: bool = True
 
@@ -331,6 +335,7 @@ class Pool2dForwardParams(ParamModel):
     @model_validator(mode="after")
     def _torch_accepts(self) -> Pool2dForwardParams:
         check_pool(self.hw, self.kernel, self.step, self.padding, 1, self.ceil_mode)
+        check_forward_work(self.hw, pair(self.kernel), pair(self.padding), pair(self.step))
         return self
 
     @property

@@ -11,18 +11,33 @@ This module defines no problem; `conv_sizes`, `conv_counts`, `conv_forward`, `po
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
+from pydantic import AfterValidator
+
+from engine.budget import at_most
 from engine.device import shapes_device
 from engine.errors import ProblemError
 from engine.latex import num
-from engine.params import pair
+from engine.params import NonNegativeIntOrPair, PositiveInt, PositiveIntOrPair, pair
 from engine.trace import Trace
 
 if TYPE_CHECKING:
     import torch
 
 AXES = ("height", "width")
+
+# The limits of every sliding-window parameter: far beyond any exam question, and small enough
+# that every tensor torch is asked the shape of (side² × channels × kernel²) fits in int64.
+SIDE_LIMIT = 100_000  # an input's height or width
+WINDOW_LIMIT = 1_000  # a kernel, stride, dilation or padding
+CHANNEL_LIMIT = 1_000_000  # input or output channels of a convolution
+# numbers a forward pass may touch (padded input, multiply-adds): a course example uses hundreds
+WORK_LIMIT = 1_000_000
+Side = Annotated[PositiveIntOrPair, AfterValidator(at_most(SIDE_LIMIT))]
+Window = Annotated[PositiveIntOrPair, AfterValidator(at_most(WINDOW_LIMIT))]
+Padding = Annotated[NonNegativeIntOrPair, AfterValidator(at_most(WINDOW_LIMIT))]
+Channels = Annotated[PositiveInt, AfterValidator(at_most(CHANNEL_LIMIT))]
 
 # the trace writes out every output element of small answers, and the first few of larger ones
 SHOW_ALL_UP_TO = 9
@@ -71,6 +86,29 @@ def axis_label(rows: list[tuple[Any, ...]], axis: str) -> str:
 def both_axes(results: dict[str, int]) -> tuple[int, int]:
     """(height, width) from per-axis results; the width is the height's when shown once."""
     return (results["height"], results.get("width", results["height"]))
+
+
+def check_forward_work(
+    size: tuple[int, int],
+    kernel: tuple[int, int],
+    padding: tuple[int, int],
+    stride: tuple[int, int],
+    channels: int = 1,
+) -> None:
+    """Refuse a forward pass over more than WORK_LIMIT numbers before computing any of it:
+    the padded input, and the output positions times the window each one reads."""
+    from engine.budget import check_work
+
+    (h, w), (kh, kw), (ph, pw), (sh, sw) = size, kernel, padding, stride
+    padded = channels * (h + 2 * ph) * (w + 2 * pw)
+    check_work("padding", padded, WORK_LIMIT, "the number of values in the padded input")
+    outputs = ((h + 2 * ph - kh) // sh + 1) * ((w + 2 * pw - kw) // sw + 1)
+    check_work(
+        "kernel",
+        outputs * channels * kh * kw,
+        WORK_LIMIT,
+        "the number of multiply-adds over all windows",
+    )
 
 
 def check_kernel_fits(

@@ -50,7 +50,9 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False))
         return 0
-    print(describe(result))
+    from revise.render.safe_text import printable
+
+    print(printable(describe(result)))
     return 0
 
 

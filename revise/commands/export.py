@@ -97,7 +97,9 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"-o {args.output}: an Anki deck file ends in .apkg")
 
     from revise.course_cache import load_course
-    from revise.output_file import replaced_in_one_step
+    from revise.output_file import check_writable, replaced_in_one_step
+
+    check_writable(output)  # before the deck takes seconds to build
     from revise.printout.anki import build_package, write_package
 
     course = load_course()  # every drawn variant is solved (so checked) below
@@ -140,8 +142,9 @@ def run_bank(args: argparse.Namespace) -> int:
 
     from revise.course_cache import load_course
     from revise.lms.bank import build_bank, families_for
-    from revise.output_file import replaced_in_one_step
+    from revise.output_file import check_writable, replaced_in_one_step
 
+    check_writable(output)  # before the bank takes seconds to build
     course = load_course()
     topics = tuple(t.strip() for item in args.topic for t in item.split(",") if t.strip())
     families = families_for(course, topics, tuple(args.family))

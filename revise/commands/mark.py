@@ -32,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
     if not questions:
         raise UserError("this sheet has short questions only: there is nothing to mark here")
 
+    from revise.render.safe_text import printable
     from revise.render.terminal import render_solution
     from revise.study_open import open_study
 
@@ -41,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"Sheet {args.code.upper()}: {len(questions)} questions. Type the answer you "
               "wrote for each; Enter leaves a question out.")  # fmt: skip
         for q in questions:
-            print(f"\n{q.number}. {q.family.title}\n{q.variant.prompt_text}")
+            print(printable(f"\n{q.number}. {q.family.title}\n{q.variant.prompt_text}"))
             while True:
                 line = sys.stdin.readline()
                 if not line:  # end of input: stop, keeping what was marked
@@ -67,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
             v = m.question.variant
             solution = solve(v.problem, v.params, verify=False)
             print(f"\nWorked solution of question {m.question.number}:")
-            print(render_solution(solution))
+            print(printable(render_solution(solution)))
         right = sum(m.correct for m in marked)
         print(f"\n{right} of {len(marked)} answered right; {len(marked)} review(s) saved.")
         return 0

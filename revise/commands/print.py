@@ -24,6 +24,8 @@ ORDER = 25
 FORMATS = ("pdf", "md", "typ")
 EXTENSIONS = {".pdf": "pdf", ".md": "md", ".markdown": "md", ".typ": "typ"}
 DEFAULT_COUNT = 10
+# a sheet is printed for a sitting: 200 questions is far past one, and takes seconds to build
+MAX_QUESTIONS = 200
 
 
 def add_parser(sub: Any) -> None:
@@ -50,7 +52,10 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--difficulty", metavar="LEVEL", help="1, 2 or 3; a list (1,2) or a range (1-2)")
     p.add_argument(
-        "--count", type=int, default=DEFAULT_COUNT, help=f"questions (default {DEFAULT_COUNT})"
+        "--count",
+        type=int,
+        default=DEFAULT_COUNT,
+        help=f"questions (default {DEFAULT_COUNT}, at most {MAX_QUESTIONS})",
     )
     p.add_argument(
         "--cards",
@@ -178,11 +183,18 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.cards < 0:
         raise UserError(f"--cards {args.cards}: give 0 or more short questions")
+    for option, value in (("--count", args.count), ("--cards", args.cards)):
+        if value > MAX_QUESTIONS:
+            raise UserError(f"{option} {value}: a sheet has at most {MAX_QUESTIONS} questions")
     if args.problem and args.cards:
         raise UserError("--problem prints one worked example: leave out --cards")
     if not args.problem and args.count < 1:
         raise UserError("--count must be at least 1")  # before a sheet of short questions alone
     date = sheet_date(args.date)
+    if args.output:
+        from revise.output_file import check_writable
+
+        check_writable(Path(args.output))  # before the sheet takes seconds to build
 
     from revise.course_cache import load_course
     from revise.printout.model import build_problem_sheet, build_sheet

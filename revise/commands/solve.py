@@ -29,11 +29,13 @@ def run(args: argparse.Namespace) -> int:
 
     solution = solve(args.problem, parse_assignments(args.params), device=args.device)
     if args.json:
-        print(json.dumps(solution.to_json(), ensure_ascii=False))
+        # the engine refuses non-finite answers: JSON here never holds Infinity or NaN
+        print(json.dumps(solution.to_json(), ensure_ascii=False, allow_nan=False))
     else:
         import shutil
 
+        from revise.render.safe_text import printable
         from revise.render.terminal import render_solution
 
-        print(render_solution(solution, shutil.get_terminal_size().columns))
+        print(printable(render_solution(solution, shutil.get_terminal_size().columns)))
     return 0

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,13 @@ from content import Card, Course, Family, Topic
 from content.models import question_key
 from engine.trace import Table
 from revise.printout.markdown_writer import step_latex, window_latex
-from revise.printout.mdhtml import markdown_to_html, math_display, math_inline, prompt_html
+from revise.printout.mdhtml import (
+    escape,
+    markdown_to_html,
+    math_display,
+    math_inline,
+    prompt_html,
+)
 from revise.printout.model import Question, question_from_variant, variant_for
 from revise.printout.pictures import ActivationPlot, Picture
 from revise.printout.svg import plot_svg

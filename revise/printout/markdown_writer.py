@@ -31,6 +31,7 @@ from revise.printout.pictures import ActivationPlot, ConvWindow, Picture
 from revise.printout.svg import data_uri, plot_svg
 from revise.printout.typst_writer import info_rows
 from revise.render.prompt import parse_prompt
+from revise.render.safe_text import printable
 from revise.render.table import markdown_table
 from revise.render.values import value_latex
 
@@ -41,12 +42,12 @@ _SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|$])")
 
 def escape(text: str) -> str:
     """Text that Markdown shows as it is (no emphasis, links, HTML or maths)."""
-    return _SPECIAL.sub(r"\\\1", " ".join(text.split()))
+    return _SPECIAL.sub(r"\\\1", " ".join(printable(text).split()))
 
 
 def _escape_spans(text: str) -> str:
     """As `escape`, but a piece of a line: its spaces at the ends stay."""
-    return _SPECIAL.sub(r"\\\1", re.sub(r"\s+", " ", text))
+    return _SPECIAL.sub(r"\\\1", re.sub(r"\s+", " ", printable(text)))
 
 
 def display(latex: str) -> str:

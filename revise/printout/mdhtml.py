@@ -6,7 +6,7 @@ is escaped, so HTML in a card is shown as text, never passed through.
 
 from __future__ import annotations
 
-from html import escape
+from html import escape as html_escape
 
 from revise.printout.card_markdown import (
     Block,
@@ -23,6 +23,12 @@ from revise.printout.card_markdown import (
     parse,
 )
 from revise.render.prompt import parse_prompt
+from revise.render.safe_text import printable
+
+
+def escape(text: str, quote: bool = True) -> str:
+    """HTML-escaped text from a card or a parameter, without control or direction characters."""
+    return html_escape(printable(text), quote=quote)
 
 
 def math_inline(latex: str) -> str:

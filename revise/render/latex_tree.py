@@ -216,6 +216,8 @@ WORDS = {"text", "mathrm", "operatorname", "textrm", "mathit", "textbf"}
 
 SPACES = {",": 1, ";": 1, ":": 1, "quad": 2, "qquad": 4, " ": 1, "!": 0}
 
+# escapes inside `\text{...}` (`engine.latex.text` writes them), read back as the character
+_TEXT_ESCAPED = frozenset({"\\{", "\\}", "\\_", "\\%", "\\&", "\\#", "\\$"})
 _TOKEN = re.compile(r"\\[A-Za-z]+|\\.|[{}^_&]|\s+|[^\\{}^_&\s]")
 
 DELIMS = {
@@ -298,7 +300,7 @@ class _Parser:
                 depth -= 1
                 if depth == 0:
                     return "".join(out)
-            out.append(token[1:] if token in ("\\{", "\\}", "\\_", "\\%", "\\&") else token)
+            out.append(token[1:] if token in _TEXT_ESCAPED else token)
 
     def argument(self) -> Node:
         token = self.peek()

@@ -18,6 +18,7 @@ from revise.render.latex_tree import (
     Word,
     parse_latex,
 )
+from revise.render.safe_text import printable
 
 # characters with a meaning in Typst markup or math, written escaped
 ESCAPE = set('[]*#$_^&@"\\;,`~<')
@@ -30,7 +31,7 @@ _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 def typst_string(text: str) -> str:
     """A Typst string literal of `text` exactly as it is, its spaces included."""
     out = []
-    for ch in text:
+    for ch in printable(text):
         if ch in _ESCAPES:
             out.append(_ESCAPES[ch])
         elif ord(ch) < 0x20 or ord(ch) == 0x7F:

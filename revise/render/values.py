@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.latex import num
+from engine.latex import num, text
 from revise.render.unicode_math import Box, hcat, latex_box
 
 ANSWER_DECIMALS = 6
@@ -31,7 +31,7 @@ def value_latex(value: Any, decimals: int = 4) -> str:
     if value is None:
         return r"\text{—}"
     if isinstance(value, str):
-        return r"\text{" + value + "}"
+        return text(value)
     if isinstance(value, bool) or isinstance(value, int | float):
         return num(value, decimals)
     if is_matrix(value):
@@ -45,9 +45,9 @@ def value_latex(value: Any, decimals: int = 4) -> str:
     if isinstance(value, list):
         return r",\; ".join(value_latex(v, decimals) for v in value)
     if isinstance(value, dict):
-        parts = [rf"\text{{{k}}} = {value_latex(v, decimals)}" for k, v in value.items()]
+        parts = [f"{text(k)} = {value_latex(v, decimals)}" for k, v in value.items()]
         return r",\quad ".join(parts)
-    return r"\text{" + str(value) + "}"
+    return text(str(value))
 
 
 def is_table(value: Any) -> bool:

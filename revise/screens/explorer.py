@@ -312,14 +312,17 @@ class ExplorerScreen(Screen[None]):
 
     @work(thread=True, group="save")
     def _save(self, problem: str, markdown: str) -> None:
+        from engine.errors import UserError
+        from revise.output_file import replaced_in_one_step
         from revise.paths import home_dir
 
         folder = home_dir(self.revise.backend.home) / "exports"
         try:
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / f"{problem}.md"
-            path.write_text(markdown, encoding="utf-8")
-        except OSError as exc:
+            with replaced_in_one_step(path) as scratch:  # the one safe writer, as for -o
+                scratch.write_text(markdown, encoding="utf-8")
+        except (OSError, UserError) as exc:
             self.app.call_from_thread(self.notify, f"Could not save: {exc}", severity="error")
             return
         self.app.call_from_thread(self.notify, f"Saved to {path}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 
 def to_ms(dt: datetime) -> int:
@@ -13,9 +13,22 @@ def to_ms(dt: datetime) -> int:
     return round(dt.timestamp() * 1000)
 
 
+# the datetimes Python can hold, a day inside either end so that a day more or less still fits
+_EARLIEST_MS = to_ms(datetime.min.replace(tzinfo=UTC) + timedelta(days=1))
+_LATEST_MS = to_ms(datetime.max.replace(tzinfo=UTC) - timedelta(days=1))
+
+
 def from_ms(ms: int) -> datetime:
-    """Epoch milliseconds as a UTC datetime."""
-    return datetime.fromtimestamp(ms / 1000, UTC)
+    """Epoch milliseconds as a UTC datetime; a time past year 9999 (or before year 1), which
+    only a damaged or hand-edited file holds, is read as that end of the calendar."""
+    if isinstance(ms, bool) or not isinstance(ms, int | float) or ms != ms:
+        from revise.store.errors import StoreError
+
+        raise StoreError(
+            f"the review database holds a time that is not a number ({str(ms)[:40]!r}); "
+            "restore a backup or move the file away to start a new history"
+        )
+    return datetime.fromtimestamp(min(max(ms, _EARLIEST_MS), _LATEST_MS) / 1000, UTC)
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,13 @@ the variant seed and the cram flag. Before any migration the database is copied 
 
 from __future__ import annotations
 
+import glob
 import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from revise.store.errors import StoreError
+from revise.store.errors import StoreError, damaged
 
 CURRENT_VERSION = 2
 
@@ -183,6 +184,11 @@ def backup(conn: sqlite3.Connection, path: Path, old: int) -> Path:
         conn.backup(dest)
     finally:
         dest.close()
+    # one copy per old schema is enough: a migration that fails on every start must not leave
+    # a new file each time
+    for older in path.parent.glob(f"{glob.escape(path.name)}.schema{old}-*.bak"):
+        if older != target:
+            older.unlink(missing_ok=True)
     return target
 
 
@@ -196,6 +202,17 @@ def precheck(conn: sqlite3.Connection, path: Path) -> None:
         )
     if found == 0 and _tables(conn):
         raise _foreign(path)
+    if found < 0 or (0 < found < CURRENT_VERSION and found not in MIGRATIONS):
+        raise StoreError(
+            f"{path} has schema version {found}, which no revise wrote; it was left untouched "
+            "— restore a backup or use another home with --home"
+        )
+    # damage is otherwise found only when a damaged page is read, perhaps after writing: look
+    # before the first write (quick_check reads every page once; a review history is small)
+    verdict = conn.execute("PRAGMA quick_check").fetchone()
+    if verdict is None or str(verdict[0]).lower() != "ok":
+        detail = " ".join(str(verdict[0]).split())[:200] if verdict else "no verdict"
+        raise damaged(path, detail)
 
 
 def _foreign(path: Path) -> StoreError:
