@@ -91,11 +91,17 @@ def _settings_from(values: dict[str, Any]) -> Settings:
         exam_at=exam_at,
         device=str(values.get("device", default.device)),
         theme=str(values.get("theme", default.theme)),
-        minutes_per_day=int(values.get("minutes_per_day", default.minutes_per_day)),
+        minutes_per_day=_whole(values.get("minutes_per_day"), default.minutes_per_day),
     )
     # a value no revise wrote (a hand-edited or damaged file) reads as the default, one by one
     keep = {}
-    for name in ("desired_retention", "new_per_day", "reviews_per_day", "device"):
+    for name in (
+        "desired_retention",
+        "new_per_day",
+        "reviews_per_day",
+        "minutes_per_day",
+        "device",
+    ):
         try:
             validate_settings(replace(default, **{name: getattr(read, name)}))
             keep[name] = getattr(read, name)
