@@ -37,6 +37,9 @@ class Step:
     substituted: str
     value: Any
     table: Table | None = None
+    # the value as LaTeX where the engine knows better than a generic number printer: a SymPy
+    # result (`2x`, never the `2*x` kept in `value`), a vector of expressions
+    shown: str = ""
 
     def to_json(self) -> dict[str, Any]:
         out = {
@@ -45,6 +48,8 @@ class Step:
             "substituted": self.substituted,
             "value": self.value,
         }
+        if self.shown:
+            out["shown"] = self.shown
         if self.table is not None:
             out["table"] = self.table.to_json()
         return out
@@ -56,8 +61,9 @@ class Trace:
 
     steps: list[Step] = field(default_factory=list)
 
-    def step(self, title: str, formula: str, substituted: str, value: Any) -> Any:
-        self.steps.append(Step(title, formula, substituted, to_json(value)))
+    def step(self, title: str, formula: str, substituted: str, value: Any, shown: str = "") -> Any:
+        """Record a step; `shown` is the value as LaTeX when it is not a number or array."""
+        self.steps.append(Step(title, formula, substituted, to_json(value), shown=shown))
         return value
 
     def table(

@@ -141,7 +141,7 @@ def answer(s: Scored) -> dict[str, Any]:
 class Bigram(Problem[BigramParams]):
     id = "ngram.bigram"
     summary = (
-        "Bigram model: P(sentence) and perplexity P^(−1/N) (N counts </s>), MLE or add-one "
+        "Bigram model: P(sentence) and perplexity P to the power −1/N (N counts </s>), MLE or add-one "
         "with V = word types incl. </s>, excl. <s>; infinite perplexity is null."
     )
     topic = "nlp"
@@ -274,7 +274,7 @@ class Bigram(Problem[BigramParams]):
         return self._wrong(
             p,
             f"You divided by the {words} words only. </s> is predicted too, so the perplexity "
-            f"is P^(−1/N) with N = {words + 1}.",
+            f"is P to the power −1/N, with N = {words + 1}.",
             end_in_n=False,
         )
 
@@ -295,6 +295,6 @@ class Bigram(Problem[BigramParams]):
         return self._wrong(
             p,
             "You took P^(1/N), the geometric mean of the probabilities. Perplexity is its "
-            "inverse, P^(−1/N), a number ≥ 1.",
+            "inverse, P to the power −1/N, a number ≥ 1.",
             invert=False,
         )

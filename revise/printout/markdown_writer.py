@@ -29,7 +29,7 @@ from revise.printout.model import Question, Sheet, ShortQuestion
 from revise.printout.pictures import ActivationPlot, ConvWindow, Picture
 from revise.printout.svg import data_uri, plot_svg
 from revise.printout.typst_writer import info_rows
-from revise.render.values import value_latex
+from revise.render.steps import is_note, right_sides, shows_pairs, value_of
 
 # a display formula longer than this (in LaTeX characters) goes on two lines
 ONE_LINE = 90
@@ -52,17 +52,16 @@ def display(latex: str) -> str:
 
 def step_latex(step: Step) -> list[str]:
     """The display formulas of a step, as for the PDF: formula, then `= numbers = value`."""
-    value = value_latex(step.value)
     if not step.formula:
-        return [value]
-    if isinstance(step.value, dict) and not step.substituted:
-        return [step.formula, value]
-    if not step.substituted:
-        same = "".join(step.formula.split()) == "".join(value.split())
-        return [step.formula if same else f"{step.formula} = {value}"]
-    same = "".join(step.substituted.split()) == "".join(value.split())
-    rest = f"= {value}" if same else f"= {step.substituted} = {value}"
-    return [step.formula, rest]
+        return [value_of(step)]
+    if shows_pairs(step):
+        return [step.formula, value_of(step)]
+    sides = right_sides(step)
+    if not sides:
+        return [step.formula]
+    if len(sides) == 1 and not step.substituted:
+        return [f"{step.formula} = {sides[0]}"]
+    return [step.formula, "= " + " = ".join(sides)]
 
 
 def window_latex(w: ConvWindow) -> str:
@@ -103,7 +102,7 @@ def solution_markdown(q: Question, heading: bool = True) -> list[str]:
     out += [f"**Answer:** ${q.answer_latex}$", ""]
     for k, step in enumerate(q.solution.steps, start=1):
         out += [f"**{k}. {escape(step.title)}**", ""]
-        if isinstance(step.value, str) and not step.formula:
+        if is_note(step):
             out += [escape(step.value), ""]
         else:
             out += _formulas(step_latex(step))

@@ -20,7 +20,7 @@ from engine.errors import UserError
 from engine.solve import Solution, solve
 from revise.printout.pictures import Picture, activation_plot, conv_windows, pool_windows
 from revise.printout.select import RETRIES, Selection, derived_seed, pick, pick_cards
-from revise.render.values import value_latex
+from revise.render.values import answer_expressions, value_latex
 
 SolutionsMode = Literal["end", "inline", "none"]
 SOLUTIONS_MODES: tuple[SolutionsMode, ...] = ("end", "inline", "none")
@@ -72,7 +72,8 @@ class Question:
 
     @property
     def answer_latex(self) -> str:
-        return value_latex(self.expected)
+        kinds = answer_expressions(self.solution.problem, self.part)
+        return value_latex(self.expected, expressions=kinds)
 
 
 @dataclass(frozen=True)

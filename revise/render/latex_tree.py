@@ -131,6 +131,8 @@ GREEK = {
 SYMBOLS = {
     **GREEK,
     "cdot": "·",
+    "ast": "∗",
+    "star": "⋆",
     "times": "×",
     "odot": "⊙",
     "otimes": "⊗",

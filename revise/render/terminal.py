@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from engine.solve import Solution
+from revise.render.steps import is_note, right_sides, shows_pairs, value_of
 from revise.render.unicode_math import Box, hcat, latex_box
-from revise.render.values import ANSWER_DECIMALS, value_box
+from revise.render.values import ANSWER_DECIMALS, answer_expressions, value_box
+
+if TYPE_CHECKING:
+    from engine.trace import Step
 
 INDENT = "     "
 
@@ -26,6 +31,23 @@ def _compact(value: object) -> object:
     return value
 
 
+def step_lines(step: Step) -> list[str]:
+    """A step's maths, indented: the formula, then `= ` each right-hand side (no repeats)."""
+    if is_note(step):
+        return _lines(Box.text(str(step.value)))
+    if shows_pairs(step):
+        boxes = [value_box(step.value)] if not step.formula else [latex_box(step.formula)]
+        if step.formula:
+            boxes.append(value_box(step.value))
+        return [line for box in boxes for line in _lines(box)]
+    if not step.formula:
+        return _lines(latex_box(value_of(step)))
+    lines = _lines(latex_box(step.formula))
+    for side in right_sides(step):
+        lines.extend(_lines(latex_box(side), "= "))
+    return lines
+
+
 def render_solution(solution: Solution) -> str:
     from engine import get_problem
 
@@ -36,15 +58,14 @@ def render_solution(solution: Solution) -> str:
     lines = [f"{solution.problem} — {problem.summary}", f"Parameters: {params}", ""]
     for number, step in enumerate(solution.steps, start=1):
         lines.append(f"{number}. {step.title}")
-        if step.formula:
-            lines.extend(_lines(latex_box(step.formula)))
-            if step.substituted:
-                lines.extend(_lines(latex_box(step.substituted), "= "))
-            lines.extend(_lines(value_box(step.value), "= "))
-        else:
-            lines.extend(_lines(value_box(step.value)))
+        lines.extend(step_lines(step))
         lines.append("")
-    answer = hcat([Box.text("Answer: "), value_box(solution.answer, ANSWER_DECIMALS)])
+    answer = hcat(
+        [
+            Box.text("Answer: "),
+            value_box(solution.answer, ANSWER_DECIMALS, answer_expressions(solution.problem)),
+        ]
+    )
     lines.extend(line.rstrip() for line in answer.lines)
     if solution.verified:
         v = solution.verified

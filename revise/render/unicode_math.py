@@ -27,7 +27,11 @@ from revise.render.latex_tree import (
     parse_latex,
 )
 
-SUPERSCRIPT = dict(zip("0123456789+-−=()nixT⊤", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ⁿⁱˣᵀᵀ", strict=True))
+SUPERSCRIPT = dict(zip("0123456789+-−=()nixT⊤", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ⁿⁱˣᵀᵀ", strict=True)) | {
+    "∗": "∗",  # D∗ (the optimal discriminator): the asterisk operator, never a raised row
+    "′": "′",
+    "'": "′",
+}
 SUBSCRIPT = dict(
     zip("0123456789+-−=()aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ", strict=True)
 ) | {",": ","}  # y_{i,j} reads yᵢ,ⱼ: there is no subscript comma, the baseline one is clear
@@ -163,8 +167,11 @@ class UnicodeRenderer:
                 box = Box.text(item.text.replace("-", "−"))
             else:
                 box = self.render(item)
-            if before is not None and _is_function(before) and _starts_operand(item):
-                boxes.append(Box.text(" "))  # `max z`, not `maxz`
+            if before is not None and (
+                (_is_function(before) and _starts_operand(item))
+                or (_is_function(item) and _ends_operand(before))
+            ):
+                boxes.append(Box.text(" "))  # `max z`, `0.5 log(2)`: not `maxz`, `0.5log(2)`
             boxes.append(box)
             before = item
             if not isinstance(item, Space):
@@ -298,6 +305,12 @@ def _starts_operand(node: Node) -> bool:
     return isinstance(node, Symbol | Accent | Word) and not (
         isinstance(node, Symbol) and SYMBOLS[node.name] in BINARY
     )
+
+
+def _ends_operand(node: Node) -> bool:
+    if isinstance(node, Chars):
+        return node.text[-1:].isalnum() or node.text[-1:] in ")]"
+    return isinstance(node, Scripts | Delimited | Frac | Sqrt | Accent)
 
 
 def _script_column(raised: Box | None, lowered: Box | None) -> Box:

@@ -1,0 +1,47 @@
+"""How one trace step reads, for every back-end: `formula = numbers = value`, without repeats.
+
+This module owns the step layout rules that the terminal, the app, Typst, Markdown and Anki
+share: the value is the engine's `shown` LaTeX when it has one (a SymPy result is `2x`, never
+the `2*x` kept in the JSON value), and a right-hand side equal to the one before it is left out,
+so a step never ends `= 0.1 = 0.1`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from revise.render.values import value_latex
+
+if TYPE_CHECKING:
+    from engine.trace import Step
+
+
+def _same(a: str, b: str) -> bool:
+    return "".join(a.split()) == "".join(b.split())
+
+
+def value_of(step: Step, decimals: int = 4) -> str:
+    """The step's value as LaTeX: the engine's own rendering, else the value by its type."""
+    return step.shown or value_latex(step.value, decimals)
+
+
+def right_sides(step: Step) -> list[str]:
+    """What follows the formula, each after `=`: the numbers put in, then the value, dropping
+    any side equal to what it follows (the formula itself included)."""
+    sides: list[str] = []
+    previous = step.formula
+    for side in (step.substituted, value_of(step)):
+        if side and not _same(side, previous):
+            sides.append(side)
+            previous = side
+    return sides
+
+
+def is_note(step: Step) -> bool:
+    """A stated fact or convention: prose, no formula."""
+    return not step.formula and isinstance(step.value, str) and not step.shown
+
+
+def shows_pairs(step: Step) -> bool:
+    """A value of `name = value` pairs with nothing put in: it is not written after an `=`."""
+    return isinstance(step.value, dict) and not step.substituted and not step.shown
