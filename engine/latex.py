@@ -18,10 +18,17 @@ from collections.abc import Sequence
 from typing import Any
 
 DECIMALS = 4
+# every intermediate keeps at least this many significant figures, so that a step can be
+# redone by hand from the printed numbers (Adam's v = 0.001249 is not printed 0.0012)
+FIGURES = 4
 
 
 def num(x: Any, decimals: int = DECIMALS) -> str:
-    """A number as a person writes it in a worked solution: ints plain, floats rounded, no `-0`."""
+    """A number as a person writes it in a worked solution: ints plain, floats rounded, no `-0`.
+
+    Floats get `decimals` places, more where that would leave fewer than FIGURES significant
+    figures; below 10⁻³ they are written a × 10ⁿ with FIGURES significant figures.
+    """
     if isinstance(x, bool):
         return r"\text{true}" if x else r"\text{false}"
     if hasattr(x, "item") and not isinstance(x, int | float):
@@ -36,11 +43,13 @@ def num(x: Any, decimals: int = DECIMALS) -> str:
     if x == int(x) and abs(x) < 1e15:
         return str(int(x))
     if abs(x) >= 1e-3 or x == 0:
+        if x != 0:
+            decimals = max(decimals, FIGURES - 1 - math.floor(math.log10(abs(x))))
         text = f"{x:.{decimals}f}".rstrip("0").rstrip(".")
         if text in ("0", "-0"):
             text = f"{x:.{decimals}g}"
     else:
-        mantissa, exponent = f"{x:.{decimals - 1}e}".split("e")
+        mantissa, exponent = f"{x:.{max(decimals, FIGURES) - 1}e}".split("e")
         mantissa = mantissa.rstrip("0").rstrip(".")
         return rf"{mantissa} \times 10^{{{int(exponent)}}}"
     return text

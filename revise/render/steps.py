@@ -17,7 +17,17 @@ if TYPE_CHECKING:
 
 
 def _same(a: str, b: str) -> bool:
-    return "".join(a.split()) == "".join(b.split())
+    """Equal as a student sees them: a 1×1 matrix and a one-entry vector both read [0.1]."""
+    return _flat(a) == _flat(b)
+
+
+def _flat(latex: str) -> str:
+    text = "".join(latex.split())
+    one_row = text.startswith(r"\begin{bmatrix}") and text.endswith(r"\end{bmatrix}")
+    if one_row and "\\\\" not in text:
+        text = text[len(r"\begin{bmatrix}") : -len(r"\end{bmatrix}")].replace("&", ",")
+        return rf"\left[{text}\right]"
+    return text
 
 
 def value_of(step: Step, decimals: int = 4) -> str:

@@ -28,13 +28,18 @@ from revise.render.latex_tree import (
 )
 
 SUPERSCRIPT = dict(zip("0123456789+-−=()nixT⊤", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ⁿⁱˣᵀᵀ", strict=True)) | {
+    # modifier letters: e⁻ᶻ, aᵘ; letters without one (q) make the script go 2-D
+    **dict(zip("abcdefghjklmoprstuvwyzβγδθφχ", "ᵃᵇᶜᵈᵉᶠᵍʰʲᵏˡᵐᵒᵖʳˢᵗᵘᵛʷʸᶻᵝᵞᵟᶿᵠᵡ", strict=True)),
     "∗": "∗",  # D∗ (the optimal discriminator): the asterisk operator, never a raised row
     "′": "′",
     "'": "′",
 }
 SUBSCRIPT = dict(
     zip("0123456789+-−=()aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ", strict=True)
-) | {",": ","}  # y_{i,j} reads yᵢ,ⱼ: there is no subscript comma, the baseline one is clear
+) | {
+    **dict(zip("βγρφχ", "ᵦᵧᵨᵩᵪ", strict=True)),
+    ",": ",",  # y_{i,j} reads yᵢ,ⱼ: there is no subscript comma, the baseline one is clear
+}
 COMBINING = {"hat": "\u0302", "tilde": "\u0303", "bar": "\u0304", "dot": "\u0307"}
 BOLD = {c: chr(0x1D400 + i) for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZ")} | {
     c: chr(0x1D41A + i) for i, c in enumerate("abcdefghijklmnopqrstuvwxyz")
