@@ -27,7 +27,8 @@ def num(x: Any, decimals: int = DECIMALS) -> str:
     """A number as a person writes it in a worked solution: ints plain, floats rounded, no `-0`.
 
     Floats get `decimals` places, more where that would leave fewer than FIGURES significant
-    figures; below 10⁻³ they are written a × 10ⁿ with FIGURES significant figures.
+    figures; below 10⁻³ they are written a × 10ⁿ with FIGURES significant figures. Trailing
+    zeros are dropped only from exact values, so a printed number says how it was rounded.
     """
     if isinstance(x, bool):
         return r"\text{true}" if x else r"\text{false}"
@@ -45,14 +46,21 @@ def num(x: Any, decimals: int = DECIMALS) -> str:
     if abs(x) >= 1e-3 or x == 0:
         if x != 0:
             decimals = max(decimals, FIGURES - 1 - math.floor(math.log10(abs(x))))
-        text = f"{x:.{decimals}f}".rstrip("0").rstrip(".")
+        text = _trim(f"{x:.{decimals}f}", x)
         if text in ("0", "-0"):
             text = f"{x:.{decimals}g}"
     else:
         mantissa, exponent = f"{x:.{max(decimals, FIGURES) - 1}e}".split("e")
-        mantissa = mantissa.rstrip("0").rstrip(".")
+        mantissa = _trim(mantissa, x / 10.0 ** int(exponent))
         return rf"{mantissa} \times 10^{{{int(exponent)}}}"
     return text
+
+
+def _trim(text: str, x: float) -> str:
+    """Trailing zeros dropped only where the number is exact (0.5, not 0.5000); a rounded one
+    keeps them, so that 0.001250 says it has four significant figures, as on paper."""
+    short = text.rstrip("0").rstrip(".") if "." in text else text
+    return short if abs(float(short) - x) <= 1e-12 * max(1.0, abs(x)) else text
 
 
 def paren(x: Any) -> str:
