@@ -51,7 +51,7 @@ def num(x: Any, decimals: int = DECIMALS) -> str:
             text = f"{x:.{decimals}g}"
     else:
         mantissa, exponent = f"{x:.{max(decimals, FIGURES) - 1}e}".split("e")
-        mantissa = _trim(mantissa, x / 10.0 ** int(exponent))
+        mantissa = _trim(mantissa, float(f"{x:.17e}".split("e")[0]))
         return rf"{mantissa} \times 10^{{{int(exponent)}}}"
     return text
 
@@ -91,3 +91,29 @@ def column(values: Any) -> str:
 
 def text(words: str) -> str:
     return r"\text{" + words + "}"
+
+
+_SUBSCRIPT_DIGITS = str.maketrans("0123456789-+", "₀₁₂₃₄₅₆₇₈₉₋₊")
+
+
+def sub(index: int | str) -> str:
+    """An index as Unicode subscript characters for titles and notes (δ₃, s₂), not `δ_3`."""
+    return str(index).translate(_SUBSCRIPT_DIGITS)
+
+
+_SUPERSCRIPT_DIGITS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def text_num(x: float, figures: int = 3) -> str:
+    """A number for prose (notes, titles): 0.0123, 1.2 × 10⁻⁵, −2; never `1e-05`."""
+    if x == 0 or not math.isfinite(x):
+        return "0" if x == 0 else str(x)
+    magnitude = math.floor(math.log10(abs(x)))
+    if -4 <= magnitude < 6:
+        text = f"{x:.{figures}g}"
+        if "e" not in text:
+            return text.replace("-", "−")
+    mantissa, exponent = f"{x:.{figures - 1}e}".split("e")
+    mantissa = mantissa.rstrip("0").rstrip(".")
+    power = f"10{str(int(exponent)).translate(_SUPERSCRIPT_DIGITS)}"
+    return (power if mantissa == "1" else f"{mantissa} × {power}").replace("-", "−")

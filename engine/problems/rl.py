@@ -16,7 +16,7 @@ from pydantic import Field, model_validator
 
 from engine.compare import agrees_to_6_digits
 from engine.errors import ProblemError
-from engine.latex import num, paren
+from engine.latex import num, paren, sub, text_num
 from engine.params import Matrix, NonNegativeInt, ParamModel, Real, Tensor, Vector, shape_of
 from engine.problem import Problem, Wrong, misconception
 from engine.trace import Trace
@@ -301,25 +301,33 @@ class ValueIteration(Problem[ValueIterationParams]):
             trace.note(
                 "Stopping rule",
                 f"Stopped after {last} backups: the largest change in the last one was "
-                f"{change:.3g}, and ‖Q_k − Q*‖ ≤ γ/(1 − γ)·max|Q_k − Q_(k−1)| = "
-                f"{p.gamma / (1 - p.gamma) * change:.3g}, below {STOP_TOLERANCE:g} relative to "
-                f"the largest |Q|. (The greedy policy is usually right long before this.)",
+                f"{text_num(change)}, and ‖Qₖ − Q∗‖ ≤ γ/(1 − γ)·max|Qₖ − Qₖ₋₁| = "
+                f"{text_num(p.gamma / (1 - p.gamma) * change)}, below "
+                f"{text_num(STOP_TOLERANCE)} relative to the largest |Q|. (The greedy policy is "
+                "usually right long before this.)",
             )
         S, A = qs[0].shape
+        rows = sorted(shown | {0})
         table = [
             {"backup": k} | {f"Q({i},{j})": float(qs[k][i, j]) for i in range(S) for j in range(A)}
-            for k in sorted(shown | {0})
+            for k in rows
         ]
         if S * A <= TABLE_ENTRIES:
-            trace.step(
+            left_out = last - len(shown)
+            trace.table(
                 "Q after each backup (one row per backup, one column per entry)"
                 + (
                     f"; backups {TRACED_ITERATIONS + 1}–{last - 1} left out"
-                    if len(shown) < last
+                    if left_out > 1
+                    else f"; backup {TRACED_ITERATIONS + 1} left out"
+                    if left_out == 1
                     else ""
                 ),
-                r"Q_{k}(s, a), \quad k = 0, 1, \ldots",
-                "",
+                ["k"] + [f"Q_{{k}}({i}, {j})" for i in range(S) for j in range(A)],
+                [
+                    [str(k)] + [num(float(qs[k][i, j])) for i in range(S) for j in range(A)]
+                    for k in rows
+                ],
                 table,
             )
         q = qs[-1]
@@ -351,7 +359,7 @@ class ValueIteration(Problem[ValueIterationParams]):
             if prob != 0
         ]
         trace.step(
-            f"Backup {k}: the entry Q_{k}(s={s}, a={a}) written out",
+            f"Backup {k}: the entry Q{sub(k)}({s}, {a}) written out",
             rf"Q_{{{k}}}({s}, {a}) = R({s}, {a}) + \gamma \sum_{{s'}} P(s' | {s}, {a}) "
             rf"\max_{{a'}} Q_{{{k - 1}}}(s', a')",
             rf"{paren(p.R[s][a])} + {num(p.gamma)} \cdot \left(" + " + ".join(terms) + r"\right)",

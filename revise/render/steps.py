@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from revise.render.values import value_latex
 
 if TYPE_CHECKING:
-    from engine.trace import Step
+    from engine.trace import Step, Table
 
 
 def _same(a: str, b: str) -> bool:
@@ -31,8 +31,21 @@ def _flat(latex: str) -> str:
 
 
 def value_of(step: Step, decimals: int = 4) -> str:
-    """The step's value as LaTeX: the engine's own rendering, else the value by its type."""
+    """The step's value as LaTeX: its table, the engine's own rendering, else the value by its
+    type."""
+    if step.table is not None:
+        return table_latex(step.table)
     return step.shown or value_latex(step.value, decimals)
+
+
+def table_latex(table: Table) -> str:
+    """A table step as one LaTeX grid (header row first), which every back-end can draw.
+
+    A stand-in until each back-end draws real tables (rules, alignment, page breaks).
+    """
+    rows = [table.header, *table.rows]
+    body = r" \\ ".join(" & ".join(cell or r"\," for cell in row) for row in rows)
+    return r"\begin{matrix} " + body + r" \end{matrix}"
 
 
 def right_sides(step: Step) -> list[str]:
@@ -49,9 +62,16 @@ def right_sides(step: Step) -> list[str]:
 
 def is_note(step: Step) -> bool:
     """A stated fact or convention: prose, no formula."""
-    return not step.formula and isinstance(step.value, str) and not step.shown
+    return (
+        not step.formula and isinstance(step.value, str) and not step.shown and step.table is None
+    )
 
 
 def shows_pairs(step: Step) -> bool:
     """A value of `name = value` pairs with nothing put in: it is not written after an `=`."""
-    return isinstance(step.value, dict) and not step.substituted and not step.shown
+    return (
+        isinstance(step.value, dict)
+        and not step.substituted
+        and not step.shown
+        and step.table is None
+    )
