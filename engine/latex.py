@@ -14,6 +14,7 @@ The subset, which `revise.render` must cover (a test renders every step of every
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -117,3 +118,36 @@ def text_num(x: float, figures: int = 3) -> str:
     mantissa = mantissa.rstrip("0").rstrip(".")
     power = f"10{str(int(exponent)).translate(_SUPERSCRIPT_DIGITS)}"
     return (power if mantissa == "1" else f"{mantissa} × {power}").replace("-", "−")
+
+
+_SUB_CHARS = dict(
+    zip("0123456789+-−=()aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ", strict=True)
+)
+_SUP_CHARS = dict(zip("0123456789+-−=()nT", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ⁿᵀ", strict=True))
+# a script on a one-letter symbol (x_i, z_{k+1}, W_ij, 2^{10}); `ceil_mode` and other
+# multi-letter PyTorch names are left alone
+_PROSE_SCRIPT = re.compile(r"(?<![A-Za-z_])([A-Za-zα-ωΑ-ΩΣ′]|\d)([_^])(\{[^{}]*\}|[A-Za-z0-9]+)")
+_E_NOTATION = re.compile(r"(?<![\w.])(-?\d+(?:\.\d+)?)e([-+]?\d+)\b")
+
+
+def _script(match: re.Match[str]) -> str:
+    base, mark, body = match.groups()
+    inner = body[1:-1] if body.startswith("{") else body
+    table = _SUB_CHARS if mark == "_" else _SUP_CHARS
+    if inner and all(c in table for c in inner.replace(" ", "")):
+        return base + "".join(table[c] for c in inner.replace(" ", ""))
+    return match.group(0)
+
+
+def _power_of_ten(match: re.Match[str]) -> str:
+    mantissa, exponent = match.groups()
+    return text_num(
+        float(f"{mantissa}e{exponent}"), max(3, len(mantissa.strip("-").replace(".", "")))
+    )
+
+
+def prose(text: str) -> str:
+    """Sentences a student reads (titles, notes, feedback) with scripts and powers of ten as
+    Unicode: `x_i` → xᵢ, `z_{k+1}` → zₖ₊₁, `3.81e-06` → 3.81 × 10⁻⁶. A script with no Unicode
+    form (p_data) is left as written."""
+    return _E_NOTATION.sub(_power_of_ten, _PROSE_SCRIPT.sub(_script, text))

@@ -109,16 +109,20 @@ class Return(Problem[ReturnParams]):
         backward = [0.0] * (T + 1)
         for t in range(T - 1, -1, -1):
             backward[t] = rewards[t] + gamma * backward[t + 1]
-        trace.step(
-            "The same by the backward recursion, G_t for t = 0 … T−1 (G_T = 0)",
-            r"G_{t} = r_{t} + \gamma G_{t+1}",
-            rf"G_{{{T - 1}}} = {paren(rewards[-1])}"
-            + (
-                rf", \quad G_{{{T - 2}}} = {paren(rewards[-2])} + {num(gamma)} \cdot "
-                rf"{paren(backward[T - 1])}"
-                if T > 1
-                else ""
-            ),
+        trace.table(
+            f"The same by the backward recursion Gₜ = rₜ + γ·Gₜ₊₁, from t = {T - 1} down to 0 "
+            f"(G_{{{T}}} = 0)",
+            ["t", "r_{t}", "G_{t+1}", r"G_{t} = r_{t} + \gamma G_{t+1}"],
+            [
+                [
+                    str(t),
+                    num(rewards[t]),
+                    num(backward[t + 1]),
+                    rf"{paren(rewards[t])} + {num(gamma)} \cdot {paren(backward[t + 1])} = "
+                    + num(backward[t]),
+                ]
+                for t in range(T - 1, -1, -1)
+            ],
             backward[:T],
         )
         return total

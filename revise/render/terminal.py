@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from engine.latex import prose
 from engine.solve import Solution
 from revise.render.steps import is_note, right_sides, shows_pairs, value_of
 from revise.render.unicode_math import Box, hcat, latex_box
@@ -55,7 +56,7 @@ def render_solution(solution: Solution) -> str:
     params = " ".join(
         f"{k}={json.dumps(_compact(v), ensure_ascii=False)}" for k, v in solution.params.items()
     )
-    lines = [f"{solution.problem} — {problem.summary}", f"Parameters: {params}", ""]
+    lines = [f"{solution.problem} — {prose(problem.summary)}", f"Parameters: {params}", ""]
     for number, step in enumerate(solution.steps, start=1):
         lines.append(f"{number}. {step.title}")
         lines.extend(step_lines(step))
