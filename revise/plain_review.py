@@ -206,10 +206,11 @@ class PlainSession:
 
     def _solution(self, variant: content.Variant) -> str:
         from engine.solve import solve
+        from revise.render.steps import marked
         from revise.render.terminal import render_solution
 
         solution = solve(variant.problem, variant.params, device=self.device, verify=False)
-        lines = ["Worked solution:", render_solution(solution)]
+        lines = ["Worked solution:", render_solution(marked(solution, variant.part))]
         if variant.part:
             lines.append(f"(The question asks for the part {variant.part!r} of the answer.)")
         return "\n".join(lines)

@@ -20,6 +20,7 @@ from engine.errors import UserError
 from engine.solve import Solution, solve
 from revise.printout.pictures import Picture, activation_plot, conv_windows, pool_windows
 from revise.printout.select import RETRIES, Selection, derived_seed, pick, pick_cards
+from revise.render.steps import marked
 from revise.render.values import answer_expressions, value_latex
 
 SolutionsMode = Literal["end", "inline", "none"]
@@ -160,7 +161,7 @@ def question_from_variant(
     verify: bool = True,
     device: str = "cpu",
 ) -> Question:
-    solution = variant.solve(device=device, verify=verify)
+    solution = marked(variant.solve(device=device, verify=verify), variant.part)
     figure, step_pictures = pictures_for(solution)
     return Question(
         number=number,

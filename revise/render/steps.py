@@ -8,11 +8,13 @@ so a step never ends `= 0.1 = 0.1`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from revise.render.values import value_latex
 
 if TYPE_CHECKING:
+    from engine.solve import Solution
     from engine.trace import Step, Table
 
 
@@ -75,3 +77,43 @@ def shows_pairs(step: Step) -> bool:
         and not step.shown
         and step.table is None
     )
+
+
+ASKED = "the part asked"
+BEYOND = "Beyond the question"
+
+
+def _equal(a: Any, b: Any) -> bool:
+    from engine.values import max_abs_diff, relative_scale
+
+    try:
+        return max_abs_diff(a, b) <= 1e-9 * relative_scale(b)
+    except ValueError:
+        return False
+
+
+def asked_step(solution: Solution, part: str | None) -> int | None:
+    """The index of the step that gives the asked part: the last one whose value is it."""
+    from content.models import answer_part
+
+    if not part:
+        return None
+    expected = answer_part(solution.answer, part)
+    found = None
+    for k, step in enumerate(solution.steps):
+        if not is_note(step) and _equal(step.value, expected):
+            found = k
+    return found
+
+
+def marked(solution: Solution, part: str | None) -> Solution:
+    """The solution as a question's answer reads it: the step giving the asked part says so in
+    its title, and steps after it are titled as going beyond the question."""
+    index = asked_step(solution, part)
+    if index is None:
+        return solution
+    steps = list(solution.steps)
+    steps[index] = replace(steps[index], title=f"{steps[index].title} — {ASKED}")
+    for k in range(index + 1, len(steps)):
+        steps[k] = replace(steps[k], title=f"{BEYOND}: {steps[k].title}")
+    return replace(solution, steps=tuple(steps))

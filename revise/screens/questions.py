@@ -52,7 +52,7 @@ def prepare_question(family: Any, seed: int) -> Prepared:
     return Prepared(
         variant=variant,
         question=prompt_renderable(variant.prompt_text, variant.values),
-        steps=render_steps(solution),
+        steps=render_steps(marked(solution, variant.part)),
         answer=answer_text(
             variant.expected(solution.answer), answer_expressions(variant.problem, variant.part)
         ),
