@@ -35,6 +35,7 @@ def prepare_question(family: Any, seed: int) -> Prepared:
     """Draw the variant, solve it (no torch cross-check yet) and draw everything shown later."""
     from engine.checking import preview
     from engine.solve import solve
+    from revise.render.steps import marked
     from revise.render.values import answer_expressions
     from revise.widgets.math_view import prompt_renderable
     from revise.widgets.trace_view import answer_text, render_steps
