@@ -151,3 +151,8 @@ def prose(text: str) -> str:
     Unicode: `x_i` → xᵢ, `z_{k+1}` → zₖ₊₁, `3.81e-06` → 3.81 × 10⁻⁶. A script with no Unicode
     form (p_data) is left as written."""
     return _E_NOTATION.sub(_power_of_ten, _PROSE_SCRIPT.sub(_script, text))
+
+
+def count(n: int, noun: str, plural: str = "") -> str:
+    """`1 word`, `3 words`: a number with its noun in the right number."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"

@@ -812,6 +812,12 @@ class NetworkCount(Problem[NetworkParams]):
         for layer in layers:
             trace.step(layer.title, layer.formula, layer.substituted, layer.params)
         answer = network_answer(layers)
+        trace.table(
+            "Parameters per layer",
+            [r"\text{layer}", r"P_{l}"],
+            [[rf"\text{{{row['name']}}}", num(row["params"])] for row in answer["layers"]],
+            answer["layers"],
+        )
         trace.step(
             "Total: the sum over the layers",
             r"\sum_{l} P_{l}",

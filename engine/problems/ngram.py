@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import BeforeValidator, Field
 
 from engine.compare import differs
-from engine.latex import num
+from engine.latex import count, num
 from engine.params import ParamModel
 from engine.problem import Problem, Wrong, misconception
 from engine.trace import Trace
@@ -205,7 +205,7 @@ class Bigram(Problem[BigramParams]):
             )
         else:
             trace.step(
-                f"Perplexity (N = {s.n}: {words} words and </s>)",
+                f"Perplexity (N = {s.n}: {count(words, 'word')} and </s>)",
                 r"PP = P^{-1/N}",
                 rf"\left( {num(s.probability)} \right)^{{-1/{s.n}}}",
                 s.perplexity,
@@ -273,7 +273,7 @@ class Bigram(Problem[BigramParams]):
         words = len(p.sentence.split())
         return self._wrong(
             p,
-            f"You divided by the {words} words only. </s> is predicted too, so the perplexity "
+            f"You divided by the {count(words, 'word')} only. </s> is predicted too, so the perplexity "
             f"is P to the power −1/N, with N = {words + 1}.",
             end_in_n=False,
         )

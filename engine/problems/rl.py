@@ -16,7 +16,7 @@ from pydantic import Field, model_validator
 
 from engine.compare import agrees_to_6_digits
 from engine.errors import ProblemError
-from engine.latex import num, paren, sub, text_num
+from engine.latex import count, num, paren, sub, text_num
 from engine.params import Matrix, NonNegativeInt, ParamModel, Real, Tensor, Vector, shape_of
 from engine.problem import Problem, Wrong, misconception
 from engine.trace import Trace
@@ -304,7 +304,7 @@ class ValueIteration(Problem[ValueIterationParams]):
             change = float(np.max(np.abs(qs[-1] - qs[-2])))
             trace.note(
                 "Stopping rule",
-                f"Stopped after {last} backups: the largest change in the last one was "
+                f"Stopped after {count(last, 'backup')}: the largest change in the last one was "
                 f"{text_num(change)}, and ‖Qₖ − Q∗‖ ≤ γ/(1 − γ)·max|Qₖ − Qₖ₋₁| = "
                 f"{text_num(p.gamma / (1 - p.gamma) * change)}, below "
                 f"{text_num(STOP_TOLERANCE)} relative to the largest |Q|. (The greedy policy is "
@@ -439,7 +439,7 @@ class ValueIteration(Problem[ValueIterationParams]):
             return None
         return Wrong(
             wrong,
-            f"You did {p.iterations + 1} backups instead of {p.iterations}. Q₀ = 0 is the start, "
+            f"You did {count(p.iterations + 1, 'backup')} instead of {p.iterations}. Q₀ = 0 is the start, "
             f"not a backup (starting from Q = R already counts as the first one).",
         )
 
