@@ -25,6 +25,9 @@ RULES: dict[str, re.Pattern[str]] = {
     "escaped_underscore": re.compile(r"\\text\{[^}]*\\_|\"[^\"]*\\_[^\"]*\""),
     # the same right-hand side twice at the end of a chain: `= 0.1 = 0.1`
     "repeated_tail": re.compile(r"=\s*([^=]+?)\s*=\s*\1\s*\$*$"),
+    # a number in a program's e-notation where a person writes 10⁻⁸ (not in `check`'s advice on
+    # how to type an answer, where `6.76e-4` is what to type)
+    "e_notation": re.compile(r"(?<![\w.])\d+(?:\.\d+)?e[-+]?\d+\b"),
 }
 
 
@@ -37,16 +40,18 @@ class Finding:
 
 # Typst groups scripts with parentheses (`e^(x+1)` is its `e^{x+1}`): not a fallback there
 NOT_IN_TYPST = {"script_fallback"}
+NOT_IN_CHECK = {"e_notation"}
 
 
 def violations(text: str, where: str) -> Iterator[Finding]:
     """Every rule broken by a line of `text`; consecutive `= X` lines count as a repeated tail."""
     previous = ""
     typst = "typst" in where
+    advice = where.endswith("check")
     for line in text.splitlines():
         stripped = line.strip()
         for name, pattern in RULES.items():
-            if typst and name in NOT_IN_TYPST:
+            if (typst and name in NOT_IN_TYPST) or (advice and name in NOT_IN_CHECK):
                 continue
             if pattern.search(stripped):
                 yield Finding(name, where, stripped)
@@ -63,7 +68,11 @@ def texts_of(solution: Any) -> Iterator[tuple[str, str]]:
     from revise.render.terminal import step_lines
     from revise.render.values import ANSWER_DECIMALS, answer_expressions, value_box, value_latex
 
+    from engine import get_problem
+    from engine.latex import prose
+
     kinds = answer_expressions(solution.problem)
+    yield "summary", prose(get_problem(solution.problem).summary)
     for k, step in enumerate(solution.steps, start=1):
         yield f"step {k} title", step.title
         yield f"step {k} terminal", "\n".join(step_lines(step))
