@@ -73,5 +73,5 @@ def test_formulas_outside_the_subset_are_refused(bad: str) -> None:
 def test_values_render_objects_key_by_key() -> None:
     text = format_value({"macs": 10, "output_size": [2, 3], "y": [[1.5, 2], [3, 4]]})
     assert "macs = 10" in text
-    assert "output_size = [2, 3]" in text
+    assert "output size = [2, 3]" in text
     assert "⎡" in text and "1.5" in text

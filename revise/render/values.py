@@ -79,6 +79,11 @@ def _inner(key: str, expressions: Collection[str]) -> frozenset[str]:
     return frozenset({""}) if key in expressions else frozenset()
 
 
+def key_text(key: str) -> str:
+    """An answer key as words for the terminal: `receptive_field` reads `receptive field`."""
+    return key.replace("_", " ")
+
+
 def key_latex(key: str) -> str:
     """An answer key as upright words: `running_mean` reads `running mean`, never `running\\_mean`."""
     return r"\text{" + key.replace("_", " ") + "}"
@@ -119,7 +124,7 @@ def value_box(value: Any, decimals: int = 4, expressions: Collection[str] = ()) 
         return table_box(value, decimals)
     if isinstance(value, dict):
         rows = [
-            hcat([Box.text(f"{k} = "), value_box(v, decimals, _inner(k, expressions))])
+            hcat([Box.text(f"{key_text(k)} = "), value_box(v, decimals, _inner(k, expressions))])
             for k, v in value.items()
         ]
         lines = tuple(line for r in rows for line in (*r.lines, ""))[:-1] if rows else ("",)
