@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, model_validator
 
 from engine.errors import ProblemError
-from engine.latex import matrix, num, paren
+from engine.latex import count, matrix, num, paren
 from engine.params import (
     NonNegativeIntOrPair,
     ParamModel,
@@ -296,7 +296,7 @@ class Conv2dForward(Problem[Conv2dForwardParams]):
             return None
         return Wrong(
             wrong,
-            f"You left out the padding: first surround x with {p.padding} ring(s) of zeros, then "
+            f"You left out the padding: first surround x with {count(p.padding, 'ring')} of zeros, then "
             "slide the kernel over the padded input.",
         )
 
