@@ -24,6 +24,7 @@ from revise.printout.model import Question, question_from_variant, variant_for
 from revise.printout.pictures import ActivationPlot, Picture
 from revise.printout.svg import plot_svg
 from revise.render.steps import is_note
+from revise.render.values import name_latex
 
 ROOT_DECK = "Deep learning (revise)"
 DEFAULT_VARIANTS = 3
@@ -185,7 +186,7 @@ def solution_html(q: Question) -> str:
 def question_html(q: Question) -> str:
     html = f"<div><b>{escape(q.title)}</b></div><div>{escape(q.prompt)}</div>"
     for g in q.given:
-        name = g.name if len(g.name) == 1 else r"\text{" + g.name.replace("_", r"\_") + "}"
+        name = name_latex(g.name)
         html += f'<div class="given">{math_display(f"{name} = {g.latex}")}</div>'
     return html
 

@@ -30,6 +30,7 @@ from revise.printout.pictures import ActivationPlot, ConvWindow, Picture
 from revise.printout.svg import data_uri, plot_svg
 from revise.printout.typst_writer import info_rows
 from revise.render.steps import is_note, right_sides, shows_pairs, value_of
+from revise.render.values import name_latex
 
 # a display formula longer than this (in LaTeX characters) goes on two lines
 ONE_LINE = 90
@@ -187,7 +188,7 @@ def short_question_markdown(sq: ShortQuestion, with_answer: bool) -> list[str]:
 
 
 def _name(name: str) -> str:
-    return name if len(name) == 1 else r"\text{" + name.replace("_", r"\_") + "}"
+    return name_latex(name)
 
 
 def markdown_source(sheet: Sheet) -> str:

@@ -18,6 +18,7 @@ from revise.printout.model import Question, Sheet, ShortQuestion
 from revise.printout.pictures import ActivationPlot, ConvWindow, Panel, Picture
 from revise.render.steps import is_note, right_sides, shows_pairs, value_of
 from revise.render.typst_math import latex_to_typst, typst_string
+from revise.render.values import name_latex
 
 BODY_FONT = "Libertinus Serif"
 TEMPLATE = "sheet.typ"
@@ -126,9 +127,7 @@ def question_source(q: Question) -> str:
 
 def _latex_name(name: str) -> str:
     """A parameter name as maths: `x`, `w` stay letters; longer names are upright text."""
-    if len(name) == 1:
-        return name
-    return r"\text{" + name + "}"
+    return name_latex(name)
 
 
 def solution_source(q: Question, with_head: bool = True) -> list[str]:

@@ -79,6 +79,16 @@ def _inner(key: str, expressions: Collection[str]) -> frozenset[str]:
     return frozenset({""}) if key in expressions else frozenset()
 
 
+def name_latex(name: str) -> str:
+    """A parameter's name as maths: one letter stays a symbol; `weight_ih` is upright text.
+
+    `\\mathrm` with `\\_` reads `weight_ih` in MathJax, Typst and the terminal alike, where
+    `\\text{weight\\_ih}` shows its backslash in MathJax."""
+    if len(name) == 1:
+        return name
+    return r"\mathrm{" + name.replace("_", r"\_") + "}"
+
+
 def key_text(key: str) -> str:
     """An answer key as words for the terminal: `receptive_field` reads `receptive field`."""
     return key.replace("_", " ")
