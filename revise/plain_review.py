@@ -208,11 +208,23 @@ class PlainSession:
         from engine.solve import solve
         from revise.render.steps import marked
         from revise.render.terminal import render_solution
+        from revise.render.values import (
+            ANSWER_DECIMALS,
+            answer_expressions,
+            format_value,
+            key_text,
+        )
 
         solution = solve(variant.problem, variant.params, device=self.device, verify=False)
-        lines = ["Worked solution:", render_solution(marked(solution, variant.part))]
+        lines = []
         if variant.part:
-            lines.append(f"(The question asks for the part {variant.part!r} of the answer.)")
+            asked = format_value(
+                variant.expected(solution.answer),
+                ANSWER_DECIMALS,
+                answer_expressions(variant.problem, variant.part),
+            )
+            lines.append(f"The part asked, {key_text(variant.part)}: {asked}")
+        lines += ["Worked solution:", render_solution(marked(solution, variant.part))]
         return "\n".join(lines)
 
     def _flashcard(self, item: Item) -> None:

@@ -107,8 +107,14 @@ def asked_step(solution: Solution, part: str | None) -> int | None:
 
 
 def marked(solution: Solution, part: str | None) -> Solution:
-    """The solution as a question's answer reads it: the step giving the asked part says so in
-    its title, and steps after it are titled as going beyond the question."""
+    """The solution as a question's answer reads it: the asked part first in the answer, the
+    step giving it says so in its title, and steps after it are titled as going beyond the
+    question."""
+    answer = solution.answer
+    if part and isinstance(answer, dict) and part in answer:
+        # the asked part first in the answer, the rest after it
+        answer = {part: answer[part], **{k: v for k, v in answer.items() if k != part}}
+        solution = replace(solution, answer=answer)
     index = asked_step(solution, part)
     if index is None:
         return solution
