@@ -7,8 +7,12 @@ The subset, which `revise.render` must cover (a test renders every step of every
   `\\partial`, `\\nabla`, `\\sum`, `\\prod`, `\\max`, `\\min`, `\\exp`, `\\log`, `\\ln`, `\\tanh`,
   `\\sigma`, `\\operatorname{name}`, `\\text{words}`, `\\mathrm{x}`, `\\mathbf{x}`, `\\hat{x}`,
   `\\tilde{x}`, `\\bar{x}`, `\\lfloor \\rfloor \\lceil \\rceil`, `\\left( \\right)` (and brackets),
-  `\\lVert \\rVert`, `\\ldots`, `\\cdots`, Greek letters, `\\quad`, `\\,`,
-  and `\\begin{bmatrix} a & b \\\\ c & d \\end{bmatrix}`.
+  `\\lVert \\rVert`, `\\ldots`, `\\cdots`, `\\ast`, Greek letters, `\\quad`, `\\,`,
+  and `\\begin{bmatrix} a & b \\\\ c & d \\end{bmatrix}` (also `matrix`, the grid of a table).
+
+It also owns how numbers read everywhere a student looks: `num` (formulas: at least four
+significant figures, trailing zeros only on rounded values), `text_num`, `prose` and `count`
+(titles, notes and feedback: Unicode scripts and powers of ten, singular or plural).
 """
 
 from __future__ import annotations

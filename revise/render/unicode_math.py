@@ -1,7 +1,8 @@
 """Formulas drawn in the terminal: the LaTeX tree laid out as 2-D Unicode text.
 
 Fractions stack over a rule, matrices line up in tall brackets, scripts use Unicode super- and
-subscript characters where every character has one, and sums carry their limits above and below.
+subscript characters where every character has one and otherwise sit a row above or below the
+baseline (never `x_(i,j)`), and sums, max and min carry their limits above and below.
 The layout unit is a `Box`: lines of equal width and the index of the baseline row.
 """
 
