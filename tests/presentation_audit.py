@@ -62,14 +62,13 @@ def violations(text: str, where: str) -> Iterator[Finding]:
 
 def texts_of(solution: Any) -> Iterator[tuple[str, str]]:
     """(back-end, text) for each rendered piece of a solution: steps and answer."""
+    from engine import get_problem
+    from engine.latex import prose
     from revise.printout.markdown_writer import step_latex
     from revise.printout.typst_writer import step_source
     from revise.render.steps import is_note, value_of
     from revise.render.terminal import step_lines
     from revise.render.values import ANSWER_DECIMALS, answer_expressions, value_box, value_latex
-
-    from engine import get_problem
-    from engine.latex import prose
 
     kinds = answer_expressions(solution.problem)
     yield "summary", prose(get_problem(solution.problem).summary)

@@ -296,8 +296,8 @@ class Conv2dForward(Problem[Conv2dForwardParams]):
             return None
         return Wrong(
             wrong,
-            f"You left out the padding: first surround x with {count(p.padding, 'ring')} of zeros, then "
-            "slide the kernel over the padded input.",
+            f"You left out the padding: first surround x with {_rings(p.padding)} of zeros, "
+            "then slide the kernel over the padded input.",
         )
 
     @misconception("ignored_stride")
@@ -312,3 +312,13 @@ class Conv2dForward(Problem[Conv2dForwardParams]):
             f"You moved the kernel one step at a time; with stride {p.stride} it jumps "
             f"{p.stride} positions between outputs.",
         )
+
+
+def _rings(padding: int | tuple[int, int]) -> str:
+    """How much zero padding, in words: `1 ring`, `2 rings`, `1 row and 2 columns`."""
+    if isinstance(padding, int):
+        return count(padding, "ring")
+    rows, cols = padding
+    if rows == cols:
+        return count(rows, "ring")
+    return f"{count(rows, 'row')} and {count(cols, 'column')}"
