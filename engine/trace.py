@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.latex import prose
 from engine.values import to_json
 
 
@@ -37,6 +38,9 @@ class Step:
     substituted: str
     value: Any
     table: Table | None = None
+    # the value as LaTeX where the engine knows better than a generic number printer: a SymPy
+    # result (`2x`, never the `2*x` kept in `value`), a vector of expressions
+    shown: str = ""
 
     def to_json(self) -> dict[str, Any]:
         out = {
@@ -45,6 +49,8 @@ class Step:
             "substituted": self.substituted,
             "value": self.value,
         }
+        if self.shown:
+            out["shown"] = self.shown
         if self.table is not None:
             out["table"] = self.table.to_json()
         return out
@@ -56,8 +62,10 @@ class Trace:
 
     steps: list[Step] = field(default_factory=list)
 
-    def step(self, title: str, formula: str, substituted: str, value: Any) -> Any:
-        self.steps.append(Step(title, formula, substituted, to_json(value)))
+    def step(self, title: str, formula: str, substituted: str, value: Any, shown: str = "") -> Any:
+        """Record a step; `shown` is the value as LaTeX when it is not a number or array."""
+        step = Step(prose(title), formula, substituted, to_json(value), shown=shown)
+        self.steps.append(step)
         return value
 
     def table(
@@ -72,9 +80,12 @@ class Trace:
         if any(len(row) != len(header) for row in rows):
             raise ValueError(f"table step {title!r}: every row needs {len(header)} cells")
         grid = Table(tuple(header), tuple(tuple(row) for row in rows))
-        self.steps.append(Step(title, formula, "", to_json(value), grid))
+        self.steps.append(Step(prose(title), formula, "", to_json(value), grid))
         return value
 
     def note(self, title: str, text: str) -> None:
-        """A step that states a fact or convention rather than computing a value."""
-        self.steps.append(Step(title, "", "", text))
+        """A step that states a fact or convention rather than computing a value.
+
+        Titles and notes are prose: `engine.latex.prose` writes their scripts and powers of
+        ten as Unicode (xᵢ, 10⁻⁸), so problems may write them plainly."""
+        self.steps.append(Step(prose(title), "", "", prose(text)))

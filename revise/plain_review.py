@@ -213,12 +213,25 @@ class PlainSession:
 
     def _solution(self, variant: content.Variant) -> str:
         from engine.solve import solve
+        from revise.render.steps import marked
         from revise.render.terminal import render_solution
+        from revise.render.values import (
+            ANSWER_DECIMALS,
+            answer_expressions,
+            format_value,
+            key_text,
+        )
 
         solution = solve(variant.problem, variant.params, device=self.device, verify=False)
-        lines = ["Worked solution:", render_solution(solution, self.columns)]
+        lines = []
         if variant.part:
-            lines.append(f"(The question asks for the part {variant.part!r} of the answer.)")
+            asked = format_value(
+                variant.expected(solution.answer),
+                ANSWER_DECIMALS,
+                answer_expressions(variant.problem, variant.part),
+            )
+            lines.append(f"The part asked, {key_text(variant.part)}: {asked}")
+        lines += ["Worked solution:", render_solution(marked(solution, variant.part), self.columns)]
         return "\n".join(lines)
 
     def _flashcard(self, item: Item) -> None:

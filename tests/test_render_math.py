@@ -14,7 +14,7 @@ def test_fraction_stacks_over_a_rule() -> None:
     lines = latex_to_unicode(r"\sigma(z) = \frac{1}{1 + e^{-z}}").splitlines()
     assert len(lines) == 3
     assert "─" in lines[1] and "σ(z) =" in lines[1]
-    assert lines[0].strip() == "1" and "1 + e^(−z)" in lines[2]
+    assert lines[0].strip() == "1" and "1 + e⁻ᶻ" in lines[2]
 
 
 def test_matrix_is_laid_out_in_tall_brackets() -> None:
@@ -29,8 +29,19 @@ def test_matrix_is_laid_out_in_tall_brackets() -> None:
 def test_scripts_use_unicode_where_every_character_has_one() -> None:
     assert latex_to_unicode(r"10^{-4}") == "10⁻⁴"
     assert latex_to_unicode(r"s_{t-1}^{\top}") == "sₜ₋₁ᵀ"
-    assert latex_to_unicode(r"k_{\text{eff}}") == "k_eff"
-    assert latex_to_unicode(r"\tilde{D}^{-\frac{1}{2}}") == "D̃^(−1/2)"
+    assert latex_to_unicode(r"y_{i,j}") == "yᵢ,ⱼ"
+
+
+def test_scripts_without_unicode_characters_are_drawn_above_and_below() -> None:
+    # never `k_eff` or `D̃^(−1/2)`: the script moves a row down (or up), as on paper
+    assert latex_to_unicode(r"k_{\text{eff}}").splitlines() == ["k", " eff"]
+    assert latex_to_unicode(r"\tilde{D}^{-\frac{1}{2}}").splitlines() == [" −1/2", "D̃"]
+    lines = latex_to_unicode(r"y = r + \gamma \max_{a'} Q(s', a')").splitlines()
+    assert lines[0].endswith("max Q(s', a')") and lines[1].strip() == "a'"
+
+
+def test_function_names_are_spaced_from_their_operands() -> None:
+    assert latex_to_unicode(r"0.5 \log(2) + \max z") == "0.5 log(2) + max z"
 
 
 def test_unary_minus_is_a_sign_and_binary_minus_is_spaced() -> None:
@@ -62,5 +73,5 @@ def test_formulas_outside_the_subset_are_refused(bad: str) -> None:
 def test_values_render_objects_key_by_key() -> None:
     text = format_value({"macs": 10, "output_size": [2, 3], "y": [[1.5, 2], [3, 4]]})
     assert "macs = 10" in text
-    assert "output_size = [2, 3]" in text
+    assert "output size = [2, 3]" in text
     assert "⎡" in text and "1.5" in text

@@ -156,11 +156,12 @@ def test_trace_shows_the_sum_over_time() -> None:
     titles = [s.title for s in steps]
     for t in (1, 2, 3):
         assert f"Step {t}: state" in titles
-        assert any(title.startswith(f"Step {t}: δ_{t}") for title in titles)
+        sub = "₀₁₂₃₄₅₆₇₈₉"[t]
+        assert any(title.startswith(f"Step {t}: δ{sub} = ∂L/∂a{sub}") for title in titles)
     # backward runs from the last step to the first
     order = [titles.index(f"Step {t}: gradient at the output") for t in (3, 2, 1)]
     assert order == sorted(order)
-    dW = next(s for s in steps if s.title == "Gradient dW")
+    dW = next(s for s in steps if s.title == "Gradient of W")
     assert r"\sum_{t=1}^{T}" in dW.formula
     assert dW.substituted.count(r"\begin{bmatrix}") == 3  # one term per time step
     flow = next(s for s in steps if s.title.startswith("Step 2: what flows back through W"))
@@ -271,6 +272,42 @@ def test_cli_json_and_worked_trace(cli) -> None:
     assert data["params"]["loss"] == "squared" and data["params"]["s0"] == 0.0
     human = cli("solve", "rnn.bptt", *args)
     assert human.returncode == 0, human.stderr
-    assert "Gradient dW" in human.stdout and "δ" in human.stdout
+    assert "Gradient of W" in human.stdout and "δ" in human.stdout
     bad = cli("solve", "rnn.forward", "U=[[1,2]]", "W=[[1]]", "V=[[1]]", "xs=[[1,2,3]]")
     assert bad.returncode == 2 and bad.stderr.strip().startswith("revise: error: xs")
+
+
+def test_a_network_without_biases_has_no_bias_gradient_steps_but_keeps_the_answer_keys() -> None:
+    # the questions' networks have no b or c: the trace leaves their gradients out, while the
+    # contract's answer still carries db and dc (as autograd computes them)
+    call = {**EXAMPLE, "b": 0.0, "c": 0.0}
+    solution = solve("rnn.bptt", call)
+    titles = [s.title for s in solution.steps]
+    assert "Gradient of W" in titles and "Gradient of U" in titles
+    assert not any(t in titles for t in ("Gradient of b", "Gradient of c"))
+    shared = next(s for s in solution.steps if s.title == "Gradients add up over time")
+    assert "b" not in shared.value.split("shared")[0]
+    want = torch_bptt({**call, "b": 0.0, "c": 0.0})
+    assert close(solution.answer["db"], want["db"]) and close(solution.answer["dc"], want["dc"])
+    with_biases = [s.title for s in solve("rnn.bptt", EXAMPLE).steps]
+    assert "Gradient of b" in with_biases and "Gradient of c" in with_biases
+
+
+def test_per_step_quantities_are_a_table_with_autograds_deltas() -> None:
+    solution = solve("rnn.bptt", EXAMPLE)
+    table = next(s for s in solution.steps if s.table is not None)
+    assert len(table.table.rows) == len(EXAMPLE["xs"])
+    assert all(len(row) == len(table.table.header) for row in table.table.rows)
+    # δ_t = ∂L/∂a_t: autograd on the pre-activations, independent of the engine
+    U, W, V = (t(EXAMPLE[k]).requires_grad_() for k in ("U", "W", "V"))
+    b, c = t(EXAMPLE["b"], 2), t(EXAMPLE["c"], 1)
+    s, pre, outputs = t(0.0, 2), [], []
+    for x in t(EXAMPLE["xs"]):
+        a = U @ x + W @ s + b
+        a.retain_grad()
+        pre.append(a)
+        s = torch.tanh(a)
+        outputs.append(V @ s + c)
+    (0.5 * ((torch.stack(outputs) - t(EXAMPLE["ys"])) ** 2).sum()).backward()
+    for row, a in zip(table.value, pre):
+        assert close(row["delta"], a.grad.tolist())

@@ -39,6 +39,7 @@ from engine.checking.errors import AnswerError
 from engine.checking.lexer import normalise
 from engine.checking.parse import Parsed, number_from_json, parse_answer
 from engine.errors import ProblemError
+from engine.latex import prose
 from engine.registry import get_problem
 
 SYMBOLS = ("x", "y")
@@ -132,6 +133,7 @@ def check(
         verdict, feedback = "correct", _praise(expected, parsed, mark)
     elif found := _misconception(problem, params, expected_whole, path, parsed.item, ctx):
         misconception, sentence = found
+        sentence = prose(sentence)  # a rule's sentence reads as maths: xᵢ, 3.81 × 10⁻⁶
         summary = _summary(expected, mark)
         verdict, feedback = "wrong", f"{summary} {sentence}" if summary else sentence
     elif mark.imprecise:

@@ -159,10 +159,11 @@ def _value_latex(name: str, x: float, p: ActivationParams) -> tuple[str, str]:
             rf"{num(p.slope)} \cdot {X}",
         )
     if name == "elu":
-        if x > 0:
-            return r"\operatorname{ELU}(x) = x \text{ for } x > 0", num(x)
+        # x ≥ 0 takes the identity piece, as the questions state ELU; at 0 both pieces give 0
+        if x >= 0:
+            return r"\operatorname{ELU}(x) = x \text{ for } x \ge 0", num(x)
         return (
-            r"\operatorname{ELU}(x) = \alpha (e^{x} - 1) \text{ for } x \le 0",
+            r"\operatorname{ELU}(x) = \alpha (e^{x} - 1) \text{ for } x < 0",
             rf"{num(p.alpha)} \cdot (e^{{{X}}} - 1)",
         )
     if name == "gelu":
@@ -216,8 +217,13 @@ def _derivative_latex(name: str, x: float, p: ActivationParams) -> tuple[str, st
     if name == "elu":
         if x > 0:
             return r"\operatorname{ELU}'(x) = 1 \text{ for } x > 0", "1"
+        if x == 0:
+            return (
+                r"\operatorname{ELU}'(0) = \alpha e^{0} \text{ (PyTorch takes the left piece at 0)}",
+                rf"{num(p.alpha)} \cdot e^{{0}}",
+            )
         return (
-            r"\operatorname{ELU}'(x) = \alpha e^{x} \text{ for } x \le 0",
+            r"\operatorname{ELU}'(x) = \alpha e^{x} \text{ for } x < 0",
             rf"{num(p.alpha)} \cdot e^{{{X}}}",
         )
     if name == "gelu":

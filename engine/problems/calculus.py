@@ -163,6 +163,18 @@ def tex(e: Any) -> str:
     return rf"\text{{{sympy.sstr(e)}}}"
 
 
+def expression_latex(text: str) -> str:
+    """An expression the engine wrote as text (an answer's `2*x`) as LaTeX of the subset (`2x`).
+
+    The text is read back with the safe answer parser, never `eval`; x, y and the course's
+    functions are the names it may use. Text that does not read as an expression stays words.
+    """
+    try:
+        return tex(read_function(text, ("x", "y")))
+    except ValueError:
+        return rf"\text{{{text}}}"
+
+
 def _factor(e: Any) -> str:
     """A factor of a product: sums in brackets."""
     return rf"\left({tex(e)}\right)" if e.is_Add else tex(e)
@@ -203,11 +215,14 @@ class Differentiator:
         import sympy
 
         self.recorded += 1
+        # the rule is named in the title (it is an identity, not a value of this step), so
+        # the step reads d/dx(u) = result and nothing else is chained to it
         self.trace.step(
-            title,
-            rule,
-            rf"{self.label}\left({tex(e)}\right) = {tex(result)}",
+            f"{title}: {rule}",
+            rf"{self.label}\left({tex(e)}\right)",
+            "",
             sympy.sstr(result),
+            shown=tex(result),
         )
 
     def d(self, e: Any) -> Any:
@@ -221,7 +236,7 @@ class Differentiator:
         if e.is_Add:
             result = sympy.Add(*[self.d(t) for t in e.args])
             if sum(1 for t in e.args if t.has(v)) > 1:
-                self._step("Sum rule: term by term", r"(u + w)' = u' + w'", e, result)
+                self._step("Sum rule, term by term", "(u + w)′ = u′ + w′", e, result)
             return result
         if e.is_Mul:
             args = list(e.args)
@@ -232,7 +247,7 @@ class Differentiator:
                     terms.append(sympy.Mul(*args[:i], di, *args[i + 1 :]))
             result = sympy.Add(*terms)
             if sum(1 for a in args if a.has(v)) > 1:
-                self._step("Product rule", r"(u \cdot w)' = u' \cdot w + u \cdot w'", e, result)
+                self._step("Product rule", "(u·w)′ = u′·w + u·w′", e, result)
             return result
         if e.is_Pow:
             return self._power(e)
@@ -248,18 +263,18 @@ class Differentiator:
         if dn == 0:
             chain = "" if base == self.v else " with the chain rule"
             if exponent == sympy.S.Half:
-                rule = r"(\sqrt{u})' = \frac{u'}{2 \sqrt{u}}"
+                rule = "(√u)′ = u′/(2√u)"
             elif exponent.is_Number and exponent < 0:
-                rule = r"\left(\frac{1}{u^{n}}\right)' = -\frac{n \cdot u'}{u^{n+1}}"
+                rule = "(1/uⁿ)′ = −n·u′/uⁿ⁺¹"
             else:
-                rule = r"(u^{n})' = n \cdot u^{n-1} \cdot u'"
+                rule = "(uⁿ)′ = n·uⁿ⁻¹·u′"
             self._step(f"Power rule{chain}", rule, e, result)
         elif db == 0:
-            self._step("Exponential rule", r"(a^{u})' = a^{u} \cdot \ln(a) \cdot u'", e, result)
+            self._step("Exponential rule", "(aᵘ)′ = aᵘ·ln(a)·u′", e, result)
         else:
             self._step(
                 "Variable base and exponent",
-                r"(u^{w})' = u^{w} \left(w' \ln(u) + \frac{w u'}{u}\right)",
+                "(uʷ)′ = uʷ·(w′·ln(u) + w·u′/u)",
                 e,
                 result,
             )
@@ -277,7 +292,7 @@ class Differentiator:
         result = outer(u) * inner
         chain = u != self.v
         title = f"Derivative of {name.lower()}" + (" with the chain rule" if chain else "")
-        self._step(title, rule + (r" \cdot u'" if chain else ""), e, result)
+        self._step(title, rule + ("·u′" if chain else ""), e, result)
         return result
 
 
@@ -291,32 +306,32 @@ def _outer_table() -> dict[str, tuple[Callable[[Any], Any], str]]:
         return apply
 
     return {
-        "exp": (lazy(lambda s, u: s.exp(u)), r"(e^{u})' = e^{u}"),
-        "log": (lazy(lambda s, u: 1 / u), r"(\ln u)' = \frac{1}{u}"),
-        "sin": (lazy(lambda s, u: s.cos(u)), r"\operatorname{sin}'(u) = \operatorname{cos}(u)"),
-        "cos": (lazy(lambda s, u: -s.sin(u)), r"\operatorname{cos}'(u) = -\operatorname{sin}(u)"),
+        "exp": (lazy(lambda s, u: s.exp(u)), "(eᵘ)′ = eᵘ"),
+        "log": (lazy(lambda s, u: 1 / u), "(ln u)′ = 1/u"),
+        "sin": (lazy(lambda s, u: s.cos(u)), "sin′(u) = cos(u)"),
+        "cos": (lazy(lambda s, u: -s.sin(u)), "cos′(u) = −sin(u)"),
         "tan": (
             lazy(lambda s, u: s.tan(u) ** 2 + 1),
-            r"\operatorname{tan}'(u) = 1 + \operatorname{tan}^{2}(u)",
+            "tan′(u) = 1 + tan²(u)",
         ),
-        "sinh": (lazy(lambda s, u: s.cosh(u)), r"\operatorname{sinh}'(u) = \operatorname{cosh}(u)"),
-        "cosh": (lazy(lambda s, u: s.sinh(u)), r"\operatorname{cosh}'(u) = \operatorname{sinh}(u)"),
-        "tanh": (lazy(lambda s, u: 1 - s.tanh(u) ** 2), r"\tanh'(u) = 1 - \tanh^{2}(u)"),
+        "sinh": (lazy(lambda s, u: s.cosh(u)), "sinh′(u) = cosh(u)"),
+        "cosh": (lazy(lambda s, u: s.sinh(u)), "cosh′(u) = sinh(u)"),
+        "tanh": (lazy(lambda s, u: 1 - s.tanh(u) ** 2), "tanh′(u) = 1 − tanh²(u)"),
         "asin": (
             lazy(lambda s, u: 1 / s.sqrt(1 - u**2)),
-            r"\operatorname{asin}'(u) = \frac{1}{\sqrt{1 - u^{2}}}",
+            "asin′(u) = 1/√(1 − u²)",
         ),
         "acos": (
             lazy(lambda s, u: -1 / s.sqrt(1 - u**2)),
-            r"\operatorname{acos}'(u) = -\frac{1}{\sqrt{1 - u^{2}}}",
+            "acos′(u) = −1/√(1 − u²)",
         ),
         "atan": (
             lazy(lambda s, u: 1 / (u**2 + 1)),
-            r"\operatorname{atan}'(u) = \frac{1}{1 + u^{2}}",
+            "atan′(u) = 1/(1 + u²)",
         ),
-        "Abs": (lazy(lambda s, u: s.sign(u)), r"\lvert u \rvert' = \operatorname{sign}(u)"),
+        "Abs": (lazy(lambda s, u: s.sign(u)), "|u|′ = sign(u)"),
         # sign is flat away from 0: what abs differentiates into a second time
-        "sign": (lazy(lambda s, u: s.S.Zero), r"\operatorname{sign}'(u) = 0 \quad (u \ne 0)"),
+        "sign": (lazy(lambda s, u: s.S.Zero), "sign′(u) = 0 (u ≠ 0)"),
     }
 
 
@@ -419,10 +434,10 @@ class Derivative(Problem[DerivativeParams]):
         import sympy
 
         x, f, _ = derivative_of(p.f)
-        trace.step("The function", "f(x)", tex(f), sympy.sstr(f))
+        trace.step("The function", "f(x)", "", sympy.sstr(f), shown=tex(f))
         d = Differentiator(x, trace, r"\frac{d}{dx}")(f)
         text = sympy.sstr(d)
-        trace.step("The derivative", "f'(x)", tex(d), text)
+        trace.step("The derivative", "f'(x)", "", text, shown=tex(d))
         value = None
         if p.at is not None:
             value = exact_at(d, {x: p.at})
@@ -662,6 +677,24 @@ def classify(eigenvalues: list[float]) -> str:
     return "saddle"
 
 
+def _test_sentence(eigenvalues: list[float], kind: str, where: str) -> str:
+    """The second-derivative test as a sentence: the signs of λ₁ and λ₂, and what they mean."""
+    first, second = (num(v).replace("-", "−") for v in eigenvalues)
+    signs = {
+        "minimum": "both positive, so the Hessian is positive definite",
+        "maximum": "both negative, so the Hessian is negative definite",
+        "saddle": "of opposite signs, so the Hessian is indefinite",
+        "degenerate": "with one of them 0, so the test cannot decide",
+    }[kind]
+    point = {
+        "minimum": f"{where} is a local minimum.",
+        "maximum": f"{where} is a local maximum.",
+        "saddle": f"{where} is a saddle point.",
+        "degenerate": f"{where} is a degenerate critical point.",
+    }[kind]
+    return f"λ₁ = {first} and λ₂ = {second} are {signs}: {point}"
+
+
 class HessianCriticalPoint(Problem[HessianParams]):
     id = "hessian.critical_point"
     symbolic_work = True
@@ -679,14 +712,15 @@ class HessianCriticalPoint(Problem[HessianParams]):
         x0, y0 = p.point
         at = {x: x0, y: y0}
         where = f"({num(x0)}, {num(y0)})"
-        trace.step("The function", "f(x, y)", tex(f), sympy.sstr(f))
+        trace.step("The function", "f(x, y)", "", sympy.sstr(f), shown=tex(f))
         fx = Differentiator(x, trace, r"\frac{\partial}{\partial x}")(f)
         fy = Differentiator(y, trace, r"\frac{\partial}{\partial y}")(f)
         trace.step(
             "Gradient",
             r"\nabla f = \left[\frac{\partial f}{\partial x}, \frac{\partial f}{\partial y}\right]",
-            rf"\left[{tex(fx)}, {tex(fy)}\right]",
+            "",
             [sympy.sstr(fx), sympy.sstr(fy)],
+            shown=rf"\left[{tex(fx)}, {tex(fy)}\right]",
         )
         gradient = [exact_at(fx, at), exact_at(fy, at)]
         trace.step(
@@ -702,10 +736,11 @@ class HessianCriticalPoint(Problem[HessianParams]):
         trace.step(
             "Second derivatives",
             r"H = \begin{bmatrix} f_{xx} & f_{xy} \\ f_{xy} & f_{yy} \end{bmatrix}",
-            r"\begin{bmatrix} "
+            "",
+            [[sympy.sstr(fxx), sympy.sstr(fxy)], [sympy.sstr(fxy), sympy.sstr(fyy)]],
+            shown=r"\begin{bmatrix} "
             + f"{tex(fxx)} & {tex(fxy)} \\\\ {tex(fxy)} & {tex(fyy)}"
             + r" \end{bmatrix}",
-            [[sympy.sstr(fxx), sympy.sstr(fxy)], [sympy.sstr(fxy), sympy.sstr(fyy)]],
         )
         a, b, c = exact_at(fxx, at), exact_at(fxy, at), exact_at(fyy, at)
         hessian = [[a, b], [b, c]]
@@ -719,13 +754,7 @@ class HessianCriticalPoint(Problem[HessianParams]):
             eigenvalues,
         )
         kind = classify(eigenvalues)
-        trace.step(
-            "Second-derivative test",
-            r"\lambda_{1}, \lambda_{2} > 0: \text{minimum}; \ \lambda_{1}, \lambda_{2} < 0: "
-            r"\text{maximum}; \ \text{opposite signs: saddle}; \ \lambda = 0: \text{degenerate}",
-            rf"\lambda = {vector(eigenvalues)}",
-            kind,
-        )
+        trace.note("Second-derivative test", _test_sentence(eigenvalues, kind, where))
         return {"gradient": gradient, "hessian": hessian, "eigenvalues": eigenvalues, "kind": kind}
 
     def reference(self, p: HessianParams, device: torch.device) -> Any:

@@ -90,7 +90,7 @@ class Conv2dParams(Problem[Conv2dParamsParams]):
         seen = p.in_channels // g
         if g == 1:
             trace.step(
-                "Weights per filter: one k_h × k_w slice per input channel",
+                "Weights per filter: one kernel-sized slice (height × width) per input channel",
                 r"C_{\text{in}} \cdot k_h \cdot k_w",
                 rf"{num(p.in_channels)} \cdot {num(kh)} \cdot {num(kw)}",
                 seen * kh * kw,

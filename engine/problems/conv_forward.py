@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, model_validator
 
 from engine.errors import ProblemError
-from engine.latex import matrix, num, paren
+from engine.latex import count, matrix, num, paren
 from engine.params import (
     ParamModel,
     Tensor,
@@ -304,8 +304,8 @@ class Conv2dForward(Problem[Conv2dForwardParams]):
             return None
         return Wrong(
             wrong,
-            f"You left out the padding: first surround x with {p.padding} ring(s) of zeros, then "
-            "slide the kernel over the padded input.",
+            f"You left out the padding: first surround x with {_rings(p.padding)} of zeros, "
+            "then slide the kernel over the padded input.",
         )
 
     @misconception("ignored_stride")
@@ -320,3 +320,13 @@ class Conv2dForward(Problem[Conv2dForwardParams]):
             f"You moved the kernel one step at a time; with stride {p.stride} it jumps "
             f"{p.stride} positions between outputs.",
         )
+
+
+def _rings(padding: int | tuple[int, int]) -> str:
+    """How much zero padding, in words: `1 ring`, `2 rings`, `1 row and 2 columns`."""
+    if isinstance(padding, int):
+        return count(padding, "ring")
+    rows, cols = padding
+    if rows == cols:
+        return count(rows, "ring")
+    return f"{count(rows, 'row')} and {count(cols, 'column')}"

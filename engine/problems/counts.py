@@ -262,7 +262,7 @@ class BatchNormCount(Problem[BatchNormParams]):
 
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 GATE_TEXT = {
-    "rnn": "a plain RNN has G = 1 block: h_t = tanh(W_ih x_t + b_ih + W_hh h_(t−1) + b_hh)",
+    "rnn": "a plain RNN has G = 1 block: sₜ = tanh(U·xₜ + W·sₜ₋₁ + b), with two bias vectors in PyTorch",
     "lstm": "an LSTM has G = 4 gate blocks (input i, forget f, cell candidate g, output o)",
     "gru": "a GRU has G = 3 gate blocks (reset r, update z, candidate n)",
 }
@@ -812,6 +812,12 @@ class NetworkCount(Problem[NetworkParams]):
         for layer in layers:
             trace.step(layer.title, layer.formula, layer.substituted, layer.params)
         answer = network_answer(layers)
+        trace.table(
+            "Parameters per layer",
+            [r"\text{layer}", r"P_{l}"],
+            [[rf"\text{{{row['name']}}}", num(row["params"])] for row in answer["layers"]],
+            answer["layers"],
+        )
         trace.step(
             "Total: the sum over the layers",
             r"\sum_{l} P_{l}",

@@ -118,20 +118,34 @@ def _gate_step(
     value: np.ndarray,
     pre: np.ndarray,
 ) -> None:
-    """Two steps: a gate's pre-activation (with the numbers put in), then its activation."""
-    # the notes' order W·h + U·x: W_g is gate g's block of weight_hh, U_g its block of weight_ih
-    terms = rf"W_{{{gate}}} \, h + U_{{{gate}}} \, x"
+    """Two steps: a gate's pre-activation (with the numbers put in), then its activation.
+
+    Written as the course writes a gate, W·h + U·x (+ b): W is the gate's block of PyTorch's
+    weight_hh, U its block of weight_ih, and b = b_ih + b_hh (PyTorch keeps two bias vectors
+    that only ever appear summed). The mapping is stated once, in the "Reading the weights" note.
+    """
+    terms = rf"W_{{{gate}}} h + U_{{{gate}}} x"
     numbers = rf"{matrix(blocks.wh[gate])} {column(h)} + {matrix(blocks.wi[gate])} {column(x)}"
     if biases:
-        terms = rf"W_{{{gate}}} \, h + b_{{h{gate}}} + U_{{{gate}}} \, x + b_{{i{gate}}}"
-        numbers = (
-            rf"{matrix(blocks.wh[gate])} {column(h)} + {column(blocks.bh[gate])} + "
-            rf"{matrix(blocks.wi[gate])} {column(x)} + {column(blocks.bi[gate])}"
-        )
+        terms += rf" + b_{{{gate}}}"
+        numbers += rf" + {column(blocks.bi[gate] + blocks.bh[gate])}"
     name = GATE_NAMES[gate]
     trace.step(f"{name}: pre-activation", rf"a_{{{gate}}} = {terms}", numbers, pre)
     fn = r"\sigma" if act == "sigmoid" else r"\tanh"
     trace.step(f"{name} {gate}", rf"{gate} = {fn}(a_{{{gate}}})", rf"{fn} {column(pre)}", value)
+
+
+def weights_note(gates: tuple[str, ...], blocks: str, biases: bool) -> str:
+    """How the course's W·h + U·x maps to PyTorch's stacked matrices, said once per trace."""
+    order = ", ".join(gates)
+    text = (
+        f"Each gate is written W·h + U·x{' + b' if biases else ''}, as in the course. PyTorch "
+        f"stacks the gates by rows in the order {order}: {blocks}. A gate's W is its block of "
+        "weight_hh (it multiplies h) and its U its block of weight_ih (it multiplies x)."
+    )
+    if biases:
+        text += " Its b is its block of bias_ih plus its block of bias_hh."
+    return text
 
 
 # ---------------------------------------------------------------------------------------------
@@ -201,15 +215,12 @@ class LstmStep(Problem[LstmStepParams]):
         blk = _blocks(p.weight_ih, p.weight_hh, p.bias_ih, p.bias_hh, LSTM_GATES)
         x, h, c = (np.array(v, dtype=np.float64) for v in (p.x, p.h, p.c))
         H = len(p.h)
-        trace.note(
-            "Reading the weights",
-            "The notes write each gate as W·h + U·x: W is PyTorch's weight_hh (recurrent) and U "
-            "its weight_ih (input), each with one bias per matrix (bias_hh, bias_ih). "
-            "weight_ih and weight_hh stack the four gates by rows in the order i, f, g, o: "
-            f"{_rows(H, 0)} the input gate, {_rows(H, 1)} the forget gate, {_rows(H, 2)} the "
-            f"candidate g, {_rows(H, 3)} the output gate.",
-        )
         biases = not (is_zero(p.bias_ih) and is_zero(p.bias_hh))
+        blocks = (
+            f"{_rows(H, 0)} the input gate, {_rows(H, 1)} the forget gate, {_rows(H, 2)} the "
+            f"candidate g, {_rows(H, 3)} the output gate"
+        )
+        trace.note("Reading the weights", weights_note(LSTM_GATES, blocks, biases))
         for gate in LSTM_GATES:
             act = "tanh" if gate == "g" else "sigmoid"
             _gate_step(trace, gate, blk, x, h, biases, act, out[gate], pre[gate])
@@ -350,9 +361,9 @@ def _load_cell(
 Variant = Literal["pytorch", "cho"]
 VARIANT_TEXT = {
     "pytorch": "PyTorch: the reset gate multiplies the recurrent term after the matmul, "
-    "n = tanh(U_n x + b_in + r ⊙ (W_n h + b_hn)).",
+    "n = tanh(r ⊙ (Wₙ·h + bₕₙ) + Uₙ·x + bᵢₙ).",
     "cho": "Cho et al. (2014): the reset gate multiplies the previous state before the matmul, "
-    "n = tanh(U_n x + b_in + W_n (r ⊙ h) + b_hn).",
+    "n = tanh(Wₙ·(r ⊙ h) + Uₙ·x + b).",
 }
 
 
@@ -450,15 +461,18 @@ class GruStep(Problem[GruStepParams]):
         H = len(p.h)
         trace.note(f"GRU variant: {p.variant}", VARIANT_TEXT[p.variant])
         trace.note(f"Update gate: {p.update_gate.replace('_', ' ')}", UPDATE_TEXT[p.update_gate])
-        trace.note(
-            "Reading the weights",
-            "The notes write each gate as W·h + U·x: W is PyTorch's weight_hh (recurrent) and U "
-            "its weight_ih (input), each with one bias per matrix (bias_hh, bias_ih). "
-            "weight_ih and weight_hh stack the gates by rows in the order r, z, n: "
-            f"{_rows(H, 0)} the reset gate, {_rows(H, 1)} the update gate, {_rows(H, 2)} the "
-            "candidate n.",
-        )
         biases = not (is_zero(p.bias_ih) and is_zero(p.bias_hh))
+        blocks = (
+            f"{_rows(H, 0)} the reset gate, {_rows(H, 1)} the update gate, {_rows(H, 2)} the "
+            "candidate n"
+        )
+        note = weights_note(GRU_GATES, blocks, biases)
+        if biases and p.variant == "pytorch":
+            note += (
+                " The candidate keeps its two biases apart: b_in is added to U·x, and b_hn "
+                "inside the reset, to W·h."
+            )
+        trace.note("Reading the weights", note)
         for gate in ("r", "z"):
             _gate_step(trace, gate, blk, x, h, biases, "sigmoid", run.out[gate], run.pre[gate])
         bi, bh = blk.bi["n"], blk.bh["n"]
@@ -474,8 +488,8 @@ class GruStep(Problem[GruStepParams]):
             )
             trace.step(
                 "Candidate n: pre-activation (reset after the matmul)",
-                rf"a_{{n}} = {in_terms} + r \odot (W_{{n}} h" + (r" + b_{hn})" if biases else ")"),
-                rf"{in_numbers} + {column(run.out['r'])} \odot {column(run.recurrent)}",
+                r"a_{n} = r \odot (W_{n} h" + (r" + b_{hn})" if biases else ")") + f" + {in_terms}",
+                rf"{column(run.out['r'])} \odot {column(run.recurrent)} + {in_numbers}",
                 run.pre["n"],
             )
         else:
@@ -487,8 +501,8 @@ class GruStep(Problem[GruStepParams]):
             )
             trace.step(
                 "Candidate n: pre-activation (reset before the matmul)",
-                rf"a_{{n}} = {in_terms} + W_{{n}} (r \odot h)" + (r" + b_{hn}" if biases else ""),
-                rf"{in_numbers} + {Wh} {column(run.recurrent)}"
+                rf"a_{{n}} = W_{{n}} (r \odot h) + {in_terms}" + (r" + b_{hn}" if biases else ""),
+                rf"{Wh} {column(run.recurrent)} + {in_numbers}"
                 + (rf" + {column(bh)}" if biases else ""),
                 run.pre["n"],
             )

@@ -628,8 +628,8 @@ def _optimal_d(pd: list[float], pg: list[float]) -> list[float]:
 class OptimalDiscriminator(Problem[OptimalDiscriminatorParams]):
     id = "gan.optimal_discriminator"
     summary = (
-        "Optimal discriminator D* = p_data/(p_data + p_g) for a fixed generator, and "
-        "V(D*, G) = −log 4 + 2·JSD(p_data ‖ p_g) (natural logs; D* = 0.5 where both are 0)."
+        "Optimal discriminator D∗ = p_data/(p_data + p_g) for a fixed generator, and "
+        "V(D∗, G) = −log 4 + 2·JSD(p_data ‖ p_g) (natural logs; D∗ = 0.5 where both are 0)."
     )
     topic = "generative"
     Params = OptimalDiscriminatorParams
@@ -650,7 +650,7 @@ class OptimalDiscriminator(Problem[OptimalDiscriminatorParams]):
                 _normalised(p.p_g),
             )
         trace.note(
-            "Why D* has this form",
+            "Why D∗ has this form",
             "For a fixed G, V = Σ_x [p_data(x)·log D(x) + p_g(x)·log(1 − D(x))]. Each term "
             "a·log D + b·log(1 − D) is largest at D = a/(a + b).",
         )
@@ -658,11 +658,11 @@ class OptimalDiscriminator(Problem[OptimalDiscriminatorParams]):
         if any(a + b == 0 for a, b in zip(pd, pg)):
             trace.note(
                 "Points outside both supports",
-                "Where p_data(x) = p_g(x) = 0 the value does not depend on D(x); D* = 0.5 there.",
+                "Where p_data(x) = p_g(x) = 0 the value does not depend on D(x); D∗ = 0.5 there.",
             )
         trace.step(
             "Optimal discriminator at each point",
-            r"D^{\text{*}}(x) = \frac{p_{\text{data}}(x)}{p_{\text{data}}(x) + p_{g}(x)}",
+            r"D^{\ast}(x) = \frac{p_{\text{data}}(x)}{p_{\text{data}}(x) + p_{g}(x)}",
             ", ".join(
                 rf"\frac{{{num(a)}}}{{{num(a)} + {num(b)}}}" for a, b in zip(pd, pg) if a + b > 0
             )
@@ -673,8 +673,8 @@ class OptimalDiscriminator(Problem[OptimalDiscriminatorParams]):
         terms += [rf"{num(b)} \log(1 - {num(di)})" for b, di in zip(pg, d) if b > 0]
         value = trace.step(
             "Value at the optimum (terms with zero probability contribute 0)",
-            r"V(D^{\text{*}}, G) = \sum_{x} \left[p_{\text{data}}(x) \log D^{\text{*}}(x)"
-            r" + p_{g}(x) \log(1 - D^{\text{*}}(x))\right]",
+            r"V(D^{\ast}, G) = \sum_{x} \left[p_{\text{data}}(x) \log D^{\ast}(x)"
+            r" + p_{g}(x) \log(1 - D^{\ast}(x))\right]",
             sum_of(terms),
             math.fsum(_xlogy(a, di) for a, di in zip(pd, d))
             + math.fsum(_xlogy(b, 1 - di) for b, di in zip(pg, d)),
@@ -740,7 +740,7 @@ class OptimalDiscriminator(Problem[OptimalDiscriminatorParams]):
         return Wrong(
             wrong,
             f"You put p_g on top. D(x) is the probability that x is real, so "
-            f"D*(x) = p_data(x)/(p_data(x) + p_g(x)) = {fmt_list(right)}.",
+            f"D∗(x) = p_data(x)/(p_data(x) + p_g(x)) = {fmt_list(right)}.",
         )
 
     @misconception("forgot_log4", part="value")

@@ -152,7 +152,7 @@ class ResidualGradient(Problem[ResidualParams]):
             )
         L = len(p.weights)
         upstream = trace.step(
-            "Upstream gradient of the loss ½·x_L²",
+            f"Upstream gradient of the loss ½·x_{{{L}}}²",
             rf"\frac{{\partial L}}{{\partial x_{{{L}}}}} = x_{{{L}}}",
             "",
             xs[-1],
@@ -317,10 +317,12 @@ class VanishingChain(Problem[ChainParams]):
             )
         shown = _shown_layers(p.depth)
         if len(shown) < p.depth:
+            first, last = TRACED_LAYERS + 1, p.depth - 1
+            which = f"Layer {first} is" if first == last else f"Layers {first}–{last} are"
             trace.note(
                 "Layers shown",
-                f"Layers {TRACED_LAYERS + 1}–{p.depth - 1} are computed the same way and not "
-                f"written out; the product below uses all {p.depth} layers.",
+                f"{which} computed the same way and not written out; the product below uses "
+                f"all {p.depth} layers.",
             )
         factors = []
         for k, z in enumerate(zs[:-1]):

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import BeforeValidator, Field
 
 from engine.compare import differs
-from engine.latex import num
+from engine.latex import count, num
 from engine.params import ParamModel
 from engine.problem import Problem, Wrong, misconception
 from engine.trace import Trace
@@ -141,7 +141,7 @@ def answer(s: Scored) -> dict[str, Any]:
 class Bigram(Problem[BigramParams]):
     id = "ngram.bigram"
     summary = (
-        "Bigram model: P(sentence) and perplexity P^(−1/N) (N counts </s>), MLE or add-one "
+        "Bigram model: P(sentence) and perplexity P to the power −1/N (N counts </s>), MLE or add-one "
         "with V = word types incl. </s>, excl. <s>; infinite perplexity is null."
     )
     topic = "nlp"
@@ -205,7 +205,7 @@ class Bigram(Problem[BigramParams]):
             )
         else:
             trace.step(
-                f"Perplexity (N = {s.n}: {words} words and </s>)",
+                f"Perplexity (N = {s.n}: {count(words, 'word')} and </s>)",
                 r"PP = P^{-1/N}",
                 rf"\left( {num(s.probability)} \right)^{{-1/{s.n}}}",
                 s.perplexity,
@@ -273,8 +273,8 @@ class Bigram(Problem[BigramParams]):
         words = len(p.sentence.split())
         return self._wrong(
             p,
-            f"You divided by the {words} words only. </s> is predicted too, so the perplexity "
-            f"is P^(−1/N) with N = {words + 1}.",
+            f"You divided by the {count(words, 'word')} only. </s> is predicted too, so the perplexity "
+            f"is P to the power −1/N, with N = {words + 1}.",
             end_in_n=False,
         )
 
@@ -295,6 +295,6 @@ class Bigram(Problem[BigramParams]):
         return self._wrong(
             p,
             "You took P^(1/N), the geometric mean of the probabilities. Perplexity is its "
-            "inverse, P^(−1/N), a number ≥ 1.",
+            "inverse, P to the power −1/N, a number ≥ 1.",
             invert=False,
         )

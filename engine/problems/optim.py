@@ -17,7 +17,7 @@ from pydantic import BeforeValidator, Field, model_validator
 
 from engine.compare import distinct
 from engine.errors import ProblemError
-from engine.latex import num, paren, vector
+from engine.latex import num, paren, text_num, vector
 from engine.params import ParamModel, Real, Vector
 from engine.problem import Problem, Wrong, misconception
 from engine.trace import Trace
@@ -275,8 +275,8 @@ def run(p: OptimParams, trace: Trace, rule: Rule = Rule()) -> list[list[float]]:
                 theta = theta - lr * g / root
             elif name == "rmsprop":
                 acc = record(
-                    s + f"running average of squared gradients (s₀ = 0{ew})",
-                    rf"s_{{{t}}} = \alpha s_{{{t - 1}}} + (1 - \alpha) g_{{{t}}}^{{2}}",
+                    s + f"running average of squared gradients (v₀ = 0{ew})",
+                    rf"v_{{{t}}} = \alpha v_{{{t - 1}}} + (1 - \alpha) g_{{{t}}}^{{2}}",
                     rf"{num(p.alpha)} \cdot {_v(acc)} + (1 - {num(p.alpha)}) \cdot {_sq(g)}",
                     p.alpha * acc + (1 - p.alpha) * g * g,
                 )
@@ -289,19 +289,19 @@ def run(p: OptimParams, trace: Trace, rule: Rule = Rule()) -> list[list[float]]:
                     )
                     spread = record(
                         s + "centred second moment (variance estimate)",
-                        rf"s_{{{t}}} - \bar{{g}}_{{{t}}}^{{2}}",
+                        rf"v_{{{t}}} - \bar{{g}}_{{{t}}}^{{2}}",
                         rf"{_v(acc)} - {_sq(avg)}",
                         acc - avg * avg,
                     )
                     formula = (
                         rf"\theta_{{{t}}} = {prev} - \eta \frac{{g_{{{t}}}}}"
-                        rf"{{\sqrt{{s_{{{t}}} - \bar{{g}}_{{{t}}}^{{2}}}} + \epsilon}}"
+                        rf"{{\sqrt{{v_{{{t}}} - \bar{{g}}_{{{t}}}^{{2}}}} + \epsilon}}"
                     )
                 else:
                     spread = acc
                     formula = (
                         rf"\theta_{{{t}}} = {prev} - \eta \frac{{g_{{{t}}}}}"
-                        rf"{{\sqrt{{s_{{{t}}}}} + \epsilon}}"
+                        rf"{{\sqrt{{v_{{{t}}}}} + \epsilon}}"
                     )
                 substituted = rf"{_v(theta)} - " + _divided(
                     lr, g, spread, eps, rule.eps_inside_sqrt
@@ -398,7 +398,8 @@ class OptimStep(Problem[OptimParams]):
             "as for momentum, then the step uses g + μ·b.",
             "adagrad": "Adagrad: the squared gradients are summed, and ε is added outside the "
             "square root.",
-            "rmsprop": "RMSprop: a running average of squared gradients, ε outside the square root"
+            "rmsprop": "RMSprop: a running average v of squared gradients (named v as in Adam), "
+            "ε outside the square root"
             + (
                 " (centred: the squared running mean of the gradients is subtracted)."
                 if p.centered
@@ -409,7 +410,7 @@ class OptimStep(Problem[OptimParams]):
             "adamw": "AdamW: the Adam step, with the weight decay applied directly to θ "
             "(decoupled), not added to the gradient.",
         }[p.name]
-        settings = [f"η = {p.lr:g}"]
+        settings = [f"η = {text_num(p.lr)}"]
         if p.name in ("momentum", "nesterov"):
             settings += [f"μ = {p.momentum:g}", f"τ = {p.dampening:g}"]
         if p.name == "rmsprop":
@@ -417,7 +418,7 @@ class OptimStep(Problem[OptimParams]):
         if p.name in ("adam", "adamw"):
             settings.append(f"β₁ = {p.betas[0]:g}, β₂ = {p.betas[1]:g}")
         if p.name in DEFAULT_EPS:
-            settings.append(f"ε = {p.epsilon:g}")
+            settings.append(f"ε = {text_num(p.epsilon)}")
         if p.name == "adagrad":
             settings.append(f"s₀ = {p.initial_accumulator_value:g}")
         settings.append(f"weight decay λ = {p.wd:g}")

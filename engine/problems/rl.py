@@ -16,7 +16,7 @@ from pydantic import Field, model_validator
 
 from engine.compare import agrees_to_6_digits
 from engine.errors import ProblemError
-from engine.latex import num, paren
+from engine.latex import count, num, paren, sub, text_num
 from engine.params import Matrix, NonNegativeInt, ParamModel, Real, Tensor, Vector, shape_of
 from engine.problem import Problem, Wrong, misconception
 from engine.trace import Trace
@@ -109,16 +109,20 @@ class Return(Problem[ReturnParams]):
         backward = [0.0] * (T + 1)
         for t in range(T - 1, -1, -1):
             backward[t] = rewards[t] + gamma * backward[t + 1]
-        trace.step(
-            "The same by the backward recursion, G_t for t = 0 … T−1 (G_T = 0)",
-            r"G_{t} = r_{t} + \gamma G_{t+1}",
-            rf"G_{{{T - 1}}} = {paren(rewards[-1])}"
-            + (
-                rf", \quad G_{{{T - 2}}} = {paren(rewards[-2])} + {num(gamma)} \cdot "
-                rf"{paren(backward[T - 1])}"
-                if T > 1
-                else ""
-            ),
+        trace.table(
+            f"The same by the backward recursion Gₜ = rₜ + γ·Gₜ₊₁, from t = {T - 1} down to 0 "
+            f"(G_{{{T}}} = 0)",
+            ["t", "r_{t}", "G_{t+1}", r"G_{t} = r_{t} + \gamma G_{t+1}"],
+            [
+                [
+                    str(t),
+                    num(rewards[t]),
+                    num(backward[t + 1]),
+                    rf"{paren(rewards[t])} + {num(gamma)} \cdot {paren(backward[t + 1])} = "
+                    + num(backward[t]),
+                ]
+                for t in range(T - 1, -1, -1)
+            ],
             backward[:T],
         )
         return total
@@ -300,26 +304,34 @@ class ValueIteration(Problem[ValueIterationParams]):
             change = float(np.max(np.abs(qs[-1] - qs[-2])))
             trace.note(
                 "Stopping rule",
-                f"Stopped after {last} backups: the largest change in the last one was "
-                f"{change:.3g}, and ‖Q_k − Q*‖ ≤ γ/(1 − γ)·max|Q_k − Q_(k−1)| = "
-                f"{p.gamma / (1 - p.gamma) * change:.3g}, below {STOP_TOLERANCE:g} relative to "
-                f"the largest |Q|. (The greedy policy is usually right long before this.)",
+                f"Stopped after {count(last, 'backup')}: the largest change in the last one was "
+                f"{text_num(change)}, and ‖Qₖ − Q∗‖ ≤ γ/(1 − γ)·max|Qₖ − Qₖ₋₁| = "
+                f"{text_num(p.gamma / (1 - p.gamma) * change)}, below "
+                f"{text_num(STOP_TOLERANCE)} relative to the largest |Q|. (The greedy policy is "
+                "usually right long before this.)",
             )
         S, A = qs[0].shape
+        rows = sorted(shown | {0})
         table = [
             {"backup": k} | {f"Q({i},{j})": float(qs[k][i, j]) for i in range(S) for j in range(A)}
-            for k in sorted(shown | {0})
+            for k in rows
         ]
         if S * A <= TABLE_ENTRIES:
-            trace.step(
+            left_out = last - len(shown)
+            trace.table(
                 "Q after each backup (one row per backup, one column per entry)"
                 + (
                     f"; backups {TRACED_ITERATIONS + 1}–{last - 1} left out"
-                    if len(shown) < last
+                    if left_out > 1
+                    else f"; backup {TRACED_ITERATIONS + 1} left out"
+                    if left_out == 1
                     else ""
                 ),
-                r"Q_{k}(s, a), \quad k = 0, 1, \ldots",
-                "",
+                ["k"] + [f"Q_{{k}}({i}, {j})" for i in range(S) for j in range(A)],
+                [
+                    [str(k)] + [num(float(qs[k][i, j])) for i in range(S) for j in range(A)]
+                    for k in rows
+                ],
                 table,
             )
         q = qs[-1]
@@ -351,7 +363,7 @@ class ValueIteration(Problem[ValueIterationParams]):
             if prob != 0
         ]
         trace.step(
-            f"Backup {k}: the entry Q_{k}(s={s}, a={a}) written out",
+            f"Backup {k}: the entry Q{sub(k)}({s}, {a}) written out",
             rf"Q_{{{k}}}({s}, {a}) = R({s}, {a}) + \gamma \sum_{{s'}} P(s' | {s}, {a}) "
             rf"\max_{{a'}} Q_{{{k - 1}}}(s', a')",
             rf"{paren(p.R[s][a])} + {num(p.gamma)} \cdot \left(" + " + ".join(terms) + r"\right)",
@@ -427,7 +439,7 @@ class ValueIteration(Problem[ValueIterationParams]):
             return None
         return Wrong(
             wrong,
-            f"You did {p.iterations + 1} backups instead of {p.iterations}. Q₀ = 0 is the start, "
+            f"You did {count(p.iterations + 1, 'backup')} instead of {p.iterations}. Q₀ = 0 is the start, "
             f"not a backup (starting from Q = R already counts as the first one).",
         )
 

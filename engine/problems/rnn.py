@@ -15,7 +15,7 @@ from pydantic import BeforeValidator, Field, model_validator
 
 from engine.compare import differs
 from engine.errors import ProblemError
-from engine.latex import column, matrix
+from engine.latex import column, count, matrix
 from engine.params import (
     ParamModel,
     RealOrVector,
@@ -209,7 +209,7 @@ class RnnForward(Problem[RnnForwardParams]):
         run = unroll(p)
         trace.note(
             "The same U, W, V at every step",
-            f"The network reads {len(p.xs)} inputs one after another; each step uses the previous "
+            f"The network reads {count(len(p.xs), 'input')} one after another; each step uses the previous "
             "state and the same weights.",
         )
         trace_forward(p, run, trace)
@@ -230,7 +230,7 @@ class RnnForward(Problem[RnnForwardParams]):
         return Wrong(
             wrong,
             "You left out the previous state: every step adds W·s_{t−1}, so s_1 feeds into s_2 "
-            f"and so on through all {len(p.xs)} steps. Use s_t = tanh(U·x_t + W·s_{{t−1}} + b).",
+            f"and so on through all {count(len(p.xs), 'step')}. Use s_t = tanh(U·x_t + W·s_{{t−1}} + b).",
         )
 
     @misconception("no_tanh")

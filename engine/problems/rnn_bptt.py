@@ -19,7 +19,8 @@ from pydantic import Field, model_validator
 
 from engine.compare import distinct
 from engine.errors import ProblemError
-from engine.latex import column, matrix, num
+from engine.latex import column, matrix, num, sub
+from engine.params import is_zero
 from engine.problem import Problem, Wrong, misconception
 from engine.problems.rnn import (
     RnnForwardParams,
@@ -291,8 +292,9 @@ class RnnBptt(Problem[RnnBpttParams]):
         grad_formula, scale = _trace_loss(p, run, back, trace)
         trace.note(
             "Backward pass",
-            f"Go back from t = {T} to t = 1. Each δ_t = ∂L/∂a_t collects the error of its own "
-            "output and what flows back from step t + 1 through W.",
+            f"Go back from t = {T} to t = 1. Each δₜ = ∂L/∂aₜ (the gradient at the "
+            "pre-activation aₜ = U·xₜ + W·sₜ₋₁) collects the error of its own output and what "
+            "flows back from step t + 1 through W.",
         )
         Wt = _transpose(p.W)
         Vt = _transpose(p.V)
@@ -306,11 +308,10 @@ class RnnBptt(Problem[RnnBpttParams]):
                 back.dout[i],
             )
             if t == T:
-                trace.step(
+                trace.note(
                     f"Step {t}: nothing flows back from later steps",
-                    rf"W^{{T}} \delta_{{{t + 1}}} = 0",
-                    rf"\delta_{{{t + 1}}} = 0 \text{{ (the sequence ends at step {T})}}",
-                    back.inflow[i],
+                    f"The sequence ends at step {T}, so δ{sub(T + 1)} = 0 and nothing arrives "
+                    f"through W: Wᵀδ{sub(T + 1)} = 0.",
                 )
             else:
                 trace.step(
@@ -321,23 +322,45 @@ class RnnBptt(Problem[RnnBpttParams]):
                 )
             s = run.states[t]
             trace.step(
-                f"Step {t}: δ_{t} = ∂L/∂a_{t}",
+                f"Step {t}: δ{sub(t)} = ∂L/∂a{sub(t)}",
                 rf"\delta_{{{t}}} = \left( V^{{T}} \frac{{\partial L}}{{\partial o_{{{t}}}}} + "
                 rf"W^{{T}} \delta_{{{t + 1}}} \right) \odot (1 - s_{{{t}}}^{{2}})",
                 rf"\left( {matrix(Vt)} {column(back.dout[i])} + {column(back.inflow[i])} "
                 rf"\right) \odot {column(1 - s * s)}",
                 back.delta[i],
             )
+        trace.table(
+            "Per-step quantities",
+            ["t", "s_{t}", "o_{t}", r"\frac{\partial L}{\partial o_{t}}", r"W^{T} \delta_{t+1}",
+             r"\delta_{t}"],
+            [
+                [str(t), column(run.states[t]), column(run.outputs[t - 1]),
+                 column(back.dout[t - 1]), column(back.inflow[t - 1]), column(back.delta[t - 1])]
+                for t in range(1, T + 1)
+            ],
+            [
+                {"t": t, "s": run.states[t].tolist(), "o": run.outputs[t - 1].tolist(),
+                 "dL_do": back.dout[t - 1].tolist(), "inflow": back.inflow[t - 1].tolist(),
+                 "delta": back.delta[t - 1].tolist()}
+                for t in range(1, T + 1)
+            ],
+        )  # fmt: skip
+        # a zero bias is absent from the network as the question writes it (the forward
+        # formulas leave it out too): its gradient is still in the answer, not in the trace
+        present = {"db": not is_zero(p.b), "dc": not is_zero(p.c)}
+        shared = ["U", "V", "W"] + [n for n, key in (("b", "db"), ("c", "dc")) if present[key]]
         trace.note(
             "Gradients add up over time",
-            "U, V, W, b and c are shared by every step, so each gradient is the sum of one term "
-            "per step.",
+            f"{', '.join(shared[:-1])} and {shared[-1]} are shared by every step, so each "
+            "gradient is the sum of one term per step.",
         )
         for name, symbol, term in _GRADIENTS:
+            if not present.get(name, True):
+                continue
             parts = back.terms[name]
             shown = " + ".join(matrix(part) if part.ndim == 2 else column(part) for part in parts)
             trace.step(
-                f"Gradient {name}",
+                f"Gradient of {name[1:]}",
                 rf"{symbol} = \sum_{{t=1}}^{{T}} {term}",
                 shown,
                 back.grads[name],

@@ -52,13 +52,13 @@ def run(args: argparse.Namespace) -> int:
         return 0
     from revise.render.safe_text import printable
 
-    print(printable(describe(result)))
+    print(printable(describe(result, args.problem)))
     return 0
 
 
-def describe(result: Any) -> str:
+def describe(result: Any, problem_id: str = "") -> str:
     """The verdict for a person: how the input was read, right or not, and why."""
-    from revise.render.values import format_value
+    from revise.render.values import answer_expressions, format_value
 
     lines = []
     if result.shown is not None:
@@ -77,7 +77,8 @@ def describe(result: Any) -> str:
         lines.append(f"{label} {result.feedback}")
         if result.misconception:
             lines.append(f"  (mistake: {result.misconception.replace('_', ' ')})")
-        answer = format_value(result.expected)
+        kinds = answer_expressions(problem_id, result.part) if problem_id else frozenset()
+        answer = format_value(result.expected, expressions=kinds)
         if "\n" in answer:
             lines.append("The answer:")
             lines.extend("  " + line for line in answer.split("\n"))

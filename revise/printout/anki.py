@@ -30,6 +30,7 @@ from revise.printout.mdhtml import (
 from revise.printout.model import Question, question_from_variant, variant_for
 from revise.printout.pictures import ActivationPlot, Picture
 from revise.printout.svg import plot_svg
+from revise.render.steps import is_note
 from revise.render.table import numeric_columns
 
 ROOT_DECK = "Deep learning (revise)"
@@ -195,7 +196,7 @@ def solution_html(q: Question) -> str:
     items = []
     for k, step in enumerate(q.solution.steps):
         body = f'<div class="step-title">{escape(step.title)}</div>'
-        if isinstance(step.value, str) and not step.formula:
+        if is_note(step):
             body += f'<div class="note">{escape(step.value)}</div>'
         else:
             body += "".join(math_display(latex) for latex in step_latex(step))

@@ -32,8 +32,9 @@ from revise.printout.svg import data_uri, plot_svg
 from revise.printout.typst_writer import info_rows
 from revise.render.prompt import parse_prompt
 from revise.render.safe_text import printable
+from revise.render.steps import is_note, right_sides, shows_pairs, value_of
 from revise.render.table import markdown_table
-from revise.render.values import value_latex
+from revise.render.values import name_latex
 
 # a display formula longer than this (in LaTeX characters) goes on two lines
 ONE_LINE = 90
@@ -60,17 +61,16 @@ def step_latex(step: Step) -> list[str]:
     A table step gives only its formula (how each row is found): its value is the table."""
     if step.table is not None:
         return [step.formula] if step.formula else []
-    value = value_latex(step.value)
     if not step.formula:
-        return [value]
-    if isinstance(step.value, dict) and not step.substituted:
-        return [step.formula, value]
-    if not step.substituted:
-        same = "".join(step.formula.split()) == "".join(value.split())
-        return [step.formula if same else f"{step.formula} = {value}"]
-    same = "".join(step.substituted.split()) == "".join(value.split())
-    rest = f"= {value}" if same else f"= {step.substituted} = {value}"
-    return [step.formula, rest]
+        return [value_of(step)]
+    if shows_pairs(step):
+        return [step.formula, value_of(step)]
+    sides = right_sides(step)
+    if not sides:
+        return [step.formula]
+    if len(sides) == 1 and not step.substituted:
+        return [f"{step.formula} = {sides[0]}"]
+    return [step.formula, "= " + " = ".join(sides)]
 
 
 def window_latex(w: ConvWindow) -> str:
@@ -111,7 +111,7 @@ def solution_markdown(q: Question, heading: bool = True) -> list[str]:
     out += [f"**Answer:** ${q.answer_latex}$", ""]
     for k, step in enumerate(q.solution.steps, start=1):
         out += [f"**{k}. {escape(step.title)}**", ""]
-        if isinstance(step.value, str) and not step.formula:
+        if is_note(step):
             out += [escape(step.value), ""]
         else:
             out += _formulas(step_latex(step))
@@ -205,6 +205,10 @@ def short_question_markdown(sq: ShortQuestion, with_answer: bool) -> list[str]:
     if with_answer:
         out += card_markdown(sq.card.back, "**Answer:**")
     return out
+
+
+def _name(name: str) -> str:
+    return name_latex(name)
 
 
 def markdown_source(sheet: Sheet) -> str:

@@ -22,7 +22,8 @@ from engine.errors import UserError
 from engine.solve import Solution, solve
 from revise.printout.pictures import Picture, activation_plot, conv_windows, pool_windows
 from revise.printout.select import RETRIES, Selection, derived_seed, pick, pick_cards
-from revise.render.values import value_latex
+from revise.render.steps import marked
+from revise.render.values import answer_expressions, value_latex
 
 SolutionsMode = Literal["end", "inline", "none"]
 SOLUTIONS_MODES: tuple[SolutionsMode, ...] = ("end", "inline", "none")
@@ -65,7 +66,8 @@ class Question:
 
     @property
     def answer_latex(self) -> str:
-        return value_latex(self.expected)
+        kinds = answer_expressions(self.solution.problem, self.part)
+        return value_latex(self.expected, expressions=kinds)
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,7 @@ def question_from_variant(
     verify: bool = True,
     device: str = "cpu",
 ) -> Question:
-    solution = variant.solve(device=device, verify=verify)
+    solution = marked(variant.solve(device=device, verify=verify), variant.part)
     figure, step_pictures = pictures_for(solution)
     return Question(
         number=number,

@@ -16,9 +16,9 @@ from revise.printout.card_typst import card_typst, prompt_typst
 from revise.printout.fonts import has_cjk, strip_cjk
 from revise.printout.model import Question, Sheet, ShortQuestion
 from revise.printout.pictures import ActivationPlot, ConvWindow, Panel, Picture
+from revise.render.steps import is_note, right_sides, shows_pairs, value_of
 from revise.render.table import numeric_columns
 from revise.render.typst_math import latex_to_typst, typst_string
-from revise.render.values import value_latex
 
 BODY_FONT = "Libertinus Serif"
 TEMPLATE = "sheet.typ"
@@ -110,24 +110,22 @@ def step_source(number: int, step: Step, picture: Picture | None) -> str:
         args.append(f"tab: {table_source(step.table)}")
         if len(step.table.rows) > ONE_PAGE_ROWS:
             args.append("long: true")
-    elif isinstance(step.value, str) and not step.formula:
+    elif is_note(step):
         args.append(f"note: {string(step.value)}")
+    elif not step.formula:
+        args.append(f"rest: {math(value_of(step))}")
+    elif shows_pairs(step):
+        # `name = value` pairs already say what they are: no `=` in front
+        args += [f"formula: {math(step.formula)}", f"rest: {math(value_of(step))}"]
     else:
-        value = value_latex(step.value)
-        if not step.formula:
-            args.append(f"rest: {math(value)}")
-        elif isinstance(step.value, dict) and not step.substituted:
-            # `name = value` pairs already say what they are: no `=` in front
-            args += [f"formula: {math(step.formula)}", f"rest: {math(value)}"]
-        elif not step.substituted:
-            joined = step.formula if _same(step.formula, value) else f"{step.formula} = {value}"
-            args.append(f"formula: {math(joined)}")
+        sides = right_sides(step)
+        if not sides:
+            args.append(f"formula: {math(step.formula)}")
+        elif len(sides) == 1 and not step.substituted:
+            args.append(f"formula: {math(step.formula + ' = ' + sides[0])}")
         else:
             args.append(f"formula: {math(step.formula)}")
-            if _same(step.substituted, value):
-                args.append(f"rest: {math('= ' + value)}")
-            else:
-                args.append(f"rest: {math('= ' + step.substituted + ' = ' + value)}")
+            args.append(f"rest: {math('= ' + ' = '.join(sides))}")
     if picture is not None:
         args.append(f"picture: {picture_source(picture)}")
     return f"#step({', '.join(args)})"

@@ -131,6 +131,8 @@ GREEK = {
 SYMBOLS = {
     **GREEK,
     "cdot": "·",
+    "ast": "∗",
+    "star": "⋆",
     "times": "×",
     "odot": "⊙",
     "otimes": "⊗",
@@ -150,7 +152,6 @@ SYMBOLS = {
     "Rightarrow": "⇒",
     "in": "∈",
     "infty": "∞",
-    "ast": "∗",
     "partial": "∂",
     "nabla": "∇",
     "sum": "Σ",

@@ -80,7 +80,7 @@ def flat_fractions(latex: str) -> str:
 def inline_unicode(latex: str) -> str | None:
     """Maths inside a sentence as one line of Unicode; None if it needs two dimensions."""
     try:
-        text = latex_to_unicode(flat_fractions(latex.strip()), raise_scripts=True)
+        text = latex_to_unicode(flat_fractions(latex.strip()))
     except LatexError:
         return _as_written(latex)
     return None if "\n" in text else text
@@ -93,7 +93,7 @@ def _as_written(latex: str) -> str:
 
 def _box(latex: str) -> Box:
     try:
-        return latex_box(latex.strip(), raise_scripts=True)
+        return latex_box(latex.strip())
     except LatexError:
         return Box.text(_as_written(latex))
 

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import json
 import textwrap
+from typing import TYPE_CHECKING
 
+from engine.latex import prose
 from engine.solve import Solution
+from revise.render.steps import is_note, right_sides, shows_pairs, value_of
 from revise.render.table import table_lines
 from revise.render.unicode_math import Box, hcat, latex_box
-from revise.render.values import ANSWER_DECIMALS, value_box
+from revise.render.values import ANSWER_DECIMALS, answer_expressions, value_box
+
+if TYPE_CHECKING:
+    from engine.trace import Step
 
 INDENT = "     "
 
@@ -38,6 +44,23 @@ def _wrapped(text: str, columns: int | None, indent: str = "") -> list[str]:
     ) or [""]  # fmt: skip
 
 
+def step_lines(step: Step) -> list[str]:
+    """A step's maths, indented: the formula, then `= ` each right-hand side (no repeats)."""
+    if is_note(step):
+        return _lines(Box.text(str(step.value)))
+    if shows_pairs(step):
+        boxes = [value_box(step.value)] if not step.formula else [latex_box(step.formula)]
+        if step.formula:
+            boxes.append(value_box(step.value))
+        return [line for box in boxes for line in _lines(box)]
+    if not step.formula:
+        return _lines(latex_box(value_of(step)))
+    lines = _lines(latex_box(step.formula))
+    for side in right_sides(step):
+        lines.extend(_lines(latex_box(side), "= "))
+    return lines
+
+
 def render_solution(solution: Solution, columns: int | None = None) -> str:
     """The worked solution; prose lines wrapped to `columns` when given."""
     from engine import get_problem
@@ -47,7 +70,7 @@ def render_solution(solution: Solution, columns: int | None = None) -> str:
         f"{k}={json.dumps(_compact(v), ensure_ascii=False)}" for k, v in solution.params.items()
     )
     lines = [
-        *_wrapped(f"{solution.problem} — {problem.summary}", columns),
+        *_wrapped(f"{solution.problem} — {prose(problem.summary)}", columns),
         *_wrapped(f"Parameters: {params}", columns, "  "),
         "",
     ]
@@ -58,17 +81,17 @@ def render_solution(solution: Solution, columns: int | None = None) -> str:
             if step.formula:
                 lines.extend(_lines(latex_box(step.formula)))
             lines.extend((INDENT + line).rstrip() for line in table_lines(step.table))
-        elif step.formula:
-            lines.extend(_lines(latex_box(step.formula)))
-            if step.substituted:
-                lines.extend(_lines(latex_box(step.substituted), "= "))
-            lines.extend(_lines(value_box(step.value), "= "))
-        elif isinstance(step.value, str) and columns is not None:  # a remark: prose, wrapped
-            lines += [INDENT + line for line in _wrapped(step.value, columns - len(INDENT))]
+        elif is_note(step) and columns is not None:  # a remark: prose, wrapped
+            lines += [INDENT + line for line in _wrapped(str(step.value), columns - len(INDENT))]
         else:
-            lines.extend(_lines(value_box(step.value)))
+            lines.extend(step_lines(step))
         lines.append("")
-    answer = hcat([Box.text("Answer: "), value_box(solution.answer, ANSWER_DECIMALS)])
+    answer = hcat(
+        [
+            Box.text("Answer: "),
+            value_box(solution.answer, ANSWER_DECIMALS, answer_expressions(solution.problem)),
+        ]
+    )
     lines.extend(line.rstrip() for line in answer.lines)
     if solution.verified:
         v = solution.verified

@@ -116,13 +116,13 @@ class TypstWriter:
 
     def _delimited(self, node: Delimited) -> str:
         if isinstance(node.body, Matrix):
-            delim = {"[": '"["', "(": '"("', "|": '"|"', "": "none"}.get(node.left, '"["')
+            delim = {"[": '"["', "(": '"("', "|": '"|"', "": "#none"}.get(node.left, '"["')
             return self._matrix(node.body, delim)
         left = "\\" + node.left if node.left in "[(" else node.left
         right = "\\" + node.right if node.right in "])" else node.right
         return f"lr({left} {self.write(node.body)} {right})"
 
-    def _matrix(self, node: Matrix, delim: str = "none") -> str:
+    def _matrix(self, node: Matrix, delim: str = "#none") -> str:
         rows = "; ".join(", ".join(self.write(c) or "" for c in row) for row in node.rows)
         return f"mat(delim: {delim}, {rows})"
 

@@ -1,7 +1,8 @@
 """Formulas drawn in the terminal: the LaTeX tree laid out as 2-D Unicode text.
 
 Fractions stack over a rule, matrices line up in tall brackets, scripts use Unicode super- and
-subscript characters where every character has one, and sums carry their limits above and below.
+subscript characters where every character has one and otherwise sit a row above or below the
+baseline (never `x_(i,j)`), and sums, max and min carry their limits above and below.
 The layout unit is a `Box`: lines of equal width and the index of the baseline row.
 """
 
@@ -27,14 +28,25 @@ from revise.render.latex_tree import (
     parse_latex,
 )
 
-SUPERSCRIPT = dict(zip("0123456789+-−=()nixT⊤", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ⁿⁱˣᵀᵀ", strict=True))
+SUPERSCRIPT = dict(zip("0123456789+-−=()nixT⊤", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ⁿⁱˣᵀᵀ", strict=True)) | {
+    # modifier letters: e⁻ᶻ, aᵘ; letters without one (q) make the script go 2-D
+    **dict(zip("abcdefghjklmoprstuvwyzβγδθφχ", "ᵃᵇᶜᵈᵉᶠᵍʰʲᵏˡᵐᵒᵖʳˢᵗᵘᵛʷʸᶻᵝᵞᵟᶿᵠᵡ", strict=True)),
+    "∗": "∗",  # D∗ (the optimal discriminator): the asterisk operator, never a raised row
+    "′": "′",
+    "'": "′",
+}
 SUBSCRIPT = dict(
     zip("0123456789+-−=()aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ", strict=True)
-)
+) | {
+    **dict(zip("βγρφχ", "ᵦᵧᵨᵩᵪ", strict=True)),
+    ",": ",",  # y_{i,j} reads yᵢ,ⱼ: there is no subscript comma, the baseline one is clear
+}
 COMBINING = {"hat": "\u0302", "tilde": "\u0303", "bar": "\u0304", "dot": "\u0307"}
 BOLD = {c: chr(0x1D400 + i) for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZ")} | {
     c: chr(0x1D41A + i) for i, c in enumerate("abcdefghijklmnopqrstuvwxyz")
 }
+# functions whose subscript sits under them, as max over a′ is written on paper
+LIMIT_FUNCTIONS = {"max", "min", "argmax", "argmin", "lim"}
 # tall delimiters: (top, middle, bottom) pieces
 TALL = {
     "(": ("⎛", "⎜", "⎝"),
@@ -141,11 +153,8 @@ def _tall(left: str, right: str, body: Box) -> Box:
 
 
 class UnicodeRenderer:
-    def __init__(self, raise_scripts: bool = False) -> None:
+    def __init__(self) -> None:
         self.inline = 0  # > 0 inside scripts: fractions go on one line there
-        # a script with no Unicode script characters: set a row above/below the base (as on
-        # paper) rather than written `^(…)`; prompts ask for it
-        self.raise_scripts = raise_scripts
 
     def render(self, node: Node) -> Box:
         method = getattr(self, f"_{type(node).__name__.lower()}")
@@ -154,6 +163,7 @@ class UnicodeRenderer:
     def _seq(self, node: Seq) -> Box:
         boxes: list[Box] = []
         previous = ""
+        before: Node | None = None
         for item in node.items:
             if (
                 isinstance(item, Chars)
@@ -163,7 +173,13 @@ class UnicodeRenderer:
                 box = Box.text(item.text.replace("-", "−"))
             else:
                 box = self.render(item)
+            if before is not None and (
+                (_is_function(before) and _starts_operand(item))
+                or (_is_function(item) and _ends_operand(before))
+            ):
+                boxes.append(Box.text(" "))  # `max z`, `0.5 log(2)`: not `maxz`, `0.5log(2)`
             boxes.append(box)
+            before = item
             if not isinstance(item, Space):
                 flat = (box.flat() or "x").strip()
                 previous = flat[-1] if flat else previous
@@ -252,37 +268,74 @@ class UnicodeRenderer:
         sub = self.render(node.sub) if node.sub is not None else None
         self.inline -= 1
         big = isinstance(node.base, Symbol) and node.base.name in ("sum", "prod")
-        if big:
+        limits = isinstance(node.base, Word) and node.base.text in LIMIT_FUNCTIONS
+        if big or (limits and sup is None):
             return vstack(sup, Box.text(base.flat() or "Σ"), sub)
         out = [base]
+        raised: Box | None = None
+        lowered: Box | None = None
         for box, table, mark in ((sub, SUBSCRIPT, "_"), (sup, SUPERSCRIPT, "^")):
             if box is None:
                 continue
             if box.height == 1:
-                box = Box.text(box.lines[0].replace(" ", ""))
-            chars = _script_chars(box, table)
+                line = box.lines[0]
+                chars = _script_chars(Box.text(line.replace(" ", "")), table)
+                box = Box.text(" ".join(line.split()))
+            else:
+                chars = None
             if chars is not None:
                 out.append(Box.text(chars))
-            elif box.height == 1 and len(box.lines[0].strip()) == 1:
-                out.append(Box.text(f"{mark}{box.lines[0].strip()}"))  # W_f: one letter reads
-            elif box.height == 1 and not self.raise_scripts:
-                text = box.lines[0].strip()
-                simple = len(text) == 1 or text.replace(".", "").isalnum()
-                out.append(Box.text(f"{mark}{text}" if simple else f"{mark}({text})"))
+            elif mark == "^":
+                raised = box
             else:
-                # a tall script sits wholly above (or below) the base's row
-                out.append(Box(box.lines, box.height if mark == "^" else -1))
+                lowered = box
+        if raised is not None or lowered is not None:
+            # no Unicode script characters for this script: draw it 2-D, a row above (or below)
+            # the base's baseline, as written on paper, never as `x_(i,j)`
+            out.append(_script_column(raised, lowered))
         return hcat(out)
 
 
-def latex_box(latex: str, raise_scripts: bool = False) -> Box:
+def _is_function(node: Node) -> bool:
+    """`\\max`, `\\exp`… (alone or with a script): a name that needs a space before a letter."""
+    if isinstance(node, Scripts):
+        node = node.base
+    return isinstance(node, Word) and node.function
+
+
+def _starts_operand(node: Node) -> bool:
+    if isinstance(node, Scripts):
+        node = node.base
+    if isinstance(node, Chars):
+        return node.text[:1].isalnum()
+    return isinstance(node, Symbol | Accent | Word) and not (
+        isinstance(node, Symbol) and SYMBOLS[node.name] in BINARY
+    )
+
+
+def _ends_operand(node: Node) -> bool:
+    if isinstance(node, Chars):
+        return node.text[-1:].isalnum() or node.text[-1:] in ")]"
+    return isinstance(node, Scripts | Delimited | Frac | Sqrt | Accent)
+
+
+def _script_column(raised: Box | None, lowered: Box | None) -> Box:
+    """A superscript above and a subscript below an empty baseline row, left-aligned."""
+    above = raised.lines if raised is not None else ()
+    below = lowered.lines if lowered is not None else ()
+    columns = max((width(line) for line in (*above, *below)), default=0)
+    lines = tuple(pad(line, columns) for line in (*above, "", *below))
+    return Box(lines, len(above))
+
+
+def latex_box(latex: str) -> Box:
     """Lay out a formula; raises LatexError if it leaves the supported subset."""
-    return UnicodeRenderer(raise_scripts).render(parse_latex(latex))
+    return UnicodeRenderer().render(parse_latex(latex))
 
 
-def latex_to_unicode(latex: str, raise_scripts: bool = False) -> str:
+def latex_to_unicode(latex: str) -> str:
     """A formula as (possibly several) lines of Unicode text."""
-    box = latex_box(latex, raise_scripts)
+    box = latex_box(latex)
     return "\n".join(line.rstrip() for line in _squeeze(box).lines)
 
 

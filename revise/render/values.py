@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from engine.latex import num, text
@@ -26,12 +27,37 @@ def is_vector(value: Any) -> bool:
     )
 
 
-def value_latex(value: Any, decimals: int = 4) -> str:
-    """LaTeX for a JSON value; objects become `key = value` lists separated by `\\quad`."""
+def expression_parts(problem_id: str) -> frozenset[str]:
+    """The answer keys whose strings are expressions (a derivative), drawn as maths, not words."""
+    from engine import get_problem
+
+    return frozenset(getattr(get_problem(problem_id), "expression_parts", ()))
+
+
+def answer_expressions(problem_id: str, part: str | None = None) -> frozenset[str]:
+    """The `expressions` argument for a problem's answer, or for one part of it."""
+    keys = expression_parts(problem_id)
+    if part:
+        return frozenset({""}) if part in keys else frozenset()
+    return keys
+
+
+def _expression(text: str) -> str:
+    from engine.problems.calculus import expression_latex
+
+    return expression_latex(text)
+
+
+def value_latex(value: Any, decimals: int = 4, expressions: Collection[str] = ()) -> str:
+    """LaTeX for a JSON value; objects become `key = value` lists separated by `\\quad`.
+
+    `expressions` names the keys of an object whose strings are expressions ("" for the value
+    itself), so that `2*x` from the engine reads `2x`.
+    """
     if value is None:
         return r"\text{—}"
     if isinstance(value, str):
-        return text(value)
+        return _expression(value) if "" in expressions else text(value)
     if isinstance(value, bool) or isinstance(value, int | float):
         return num(value, decimals)
     if is_matrix(value):
@@ -45,9 +71,36 @@ def value_latex(value: Any, decimals: int = 4) -> str:
     if isinstance(value, list):
         return r",\; ".join(value_latex(v, decimals) for v in value)
     if isinstance(value, dict):
-        parts = [f"{text(k)} = {value_latex(v, decimals)}" for k, v in value.items()]
+        parts = [
+            rf"{key_latex(k)} = {value_latex(v, decimals, _inner(k, expressions))}"
+            for k, v in value.items()
+        ]
         return r",\quad ".join(parts)
     return text(str(value))
+
+
+def _inner(key: str, expressions: Collection[str]) -> frozenset[str]:
+    return frozenset({""}) if key in expressions else frozenset()
+
+
+def name_latex(name: str) -> str:
+    """A parameter's name as maths: one letter stays a symbol; `weight_ih` is upright text.
+
+    `\\mathrm` with `\\_` reads `weight_ih` in MathJax, Typst and the terminal alike, where
+    `\\text{weight\\_ih}` shows its backslash in MathJax."""
+    if len(name) == 1:
+        return name
+    return r"\mathrm{" + name.replace("_", r"\_") + "}"
+
+
+def key_text(key: str) -> str:
+    """An answer key as words for the terminal: `receptive_field` reads `receptive field`."""
+    return key.replace("_", " ")
+
+
+def key_latex(key: str) -> str:
+    """An answer key as upright words: `running_mean` reads `running mean`, never `running\\_mean`."""
+    return r"\text{" + key.replace("_", " ") + "}"
 
 
 def is_table(value: Any) -> bool:
@@ -96,18 +149,21 @@ def table_box(rows: list[dict[str, Any]], decimals: int) -> Box:
     return Box(tuple(line.ljust(max(map(len, lines))) for line in lines), 0)
 
 
-def value_box(value: Any, decimals: int = 4) -> Box:
+def value_box(value: Any, decimals: int = 4, expressions: Collection[str] = ()) -> Box:
     """A value laid out for the terminal: objects one key per line, matrices in brackets."""
     if is_table(value):
         return table_box(value, decimals)
     if isinstance(value, dict):
-        rows = [hcat([Box.text(f"{k} = "), value_box(v, decimals)]) for k, v in value.items()]
+        rows = [
+            hcat([Box.text(f"{key_text(k)} = "), value_box(v, decimals, _inner(k, expressions))])
+            for k, v in value.items()
+        ]
         lines = tuple(line for r in rows for line in (*r.lines, ""))[:-1] if rows else ("",)
         return Box(tuple(line for line in lines), 0)
-    if isinstance(value, str):
+    if isinstance(value, str) and "" not in expressions:
         return Box.text(value)
-    return latex_box(value_latex(value, decimals))
+    return latex_box(value_latex(value, decimals, expressions))
 
 
-def format_value(value: Any, decimals: int = 4) -> str:
-    return "\n".join(line.rstrip() for line in value_box(value, decimals).lines)
+def format_value(value: Any, decimals: int = 4, expressions: Collection[str] = ()) -> str:
+    return "\n".join(line.rstrip() for line in value_box(value, decimals, expressions).lines)

@@ -215,6 +215,7 @@ class ExplorerScreen(Screen[None]):
         from engine.errors import ProblemError, UserError, VerificationError
         from engine.registry import get_problem
         from engine.solve import solve
+        from revise.render.values import answer_expressions
         from revise.widgets.trace_view import answer_text, render_steps, solution_markdown
 
         names = [p["name"] for p in self.rows[problem]["parameters"]]
@@ -233,7 +234,7 @@ class ExplorerScreen(Screen[None]):
             self.Solved(
                 serial,
                 render_steps(solution),
-                answer_text(solution.answer),
+                answer_text(solution.answer, answer_expressions(solution.problem)),
                 solution_markdown(solution, summary),
             )
         )

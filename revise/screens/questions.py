@@ -35,6 +35,8 @@ def prepare_question(family: Any, seed: int) -> Prepared:
     """Draw the variant, solve it (no torch cross-check yet) and draw everything shown later."""
     from engine.checking import preview
     from engine.solve import solve
+    from revise.render.steps import marked
+    from revise.render.values import answer_expressions
     from revise.widgets.math_view import prompt_renderable
     from revise.widgets.trace_view import answer_text, render_steps
 
@@ -51,8 +53,10 @@ def prepare_question(family: Any, seed: int) -> Prepared:
     return Prepared(
         variant=variant,
         question=prompt_renderable(variant.prompt_text),
-        steps=render_steps(solution),
-        answer=answer_text(variant.expected(solution.answer)),
+        steps=render_steps(marked(solution, variant.part)),
+        answer=answer_text(
+            variant.expected(solution.answer), answer_expressions(variant.problem, variant.part)
+        ),
         hint=hint,
     )
 
@@ -67,9 +71,9 @@ def _formula_only(latex: str) -> str:
         return "   " + latex
 
 
-def verdict_text(result: CheckResult) -> Text:
+def verdict_text(result: CheckResult, problem_id: str = "") -> Text:
     """The verdict as the student reads it: right or not, why, and the right answer."""
-    from revise.render.values import format_value
+    from revise.render.values import answer_expressions, format_value
 
     if result.correct:
         return Text.assemble(("✓ ", "bold green"), result.feedback)
@@ -79,7 +83,8 @@ def verdict_text(result: CheckResult) -> Text:
         text.append(f"\n  mistake: {result.misconception.replace('_', ' ')}", style="italic")
     if 0 < result.score < 1:
         text.append(f"\n  score: {result.score:.0%}")
-    expected = format_value(result.expected, 6)
+    kinds = answer_expressions(problem_id, result.part) if problem_id else frozenset()
+    expected = format_value(result.expected, 6, kinds)
     lead = "\nThe answer is " if "\n" not in expected else "\nThe answer is\n"
     text.append(lead)
     text.append(expected, style="bold")

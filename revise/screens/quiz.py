@@ -309,7 +309,7 @@ class QuizScreen(RatedSession):
                 self.Failed(serial, f"could not check the answer ({exc})", skip=False)
             )
             return
-        self.post_message(self.Graded(serial, text, result, verdict_text(result)))
+        self.post_message(self.Graded(serial, text, result, verdict_text(result, variant.problem)))
         if result.verdict != "unreadable":
             self._cross_check(serial, variant)
 

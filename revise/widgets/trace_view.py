@@ -7,6 +7,7 @@ mounts the finished text, one `Static` per step so that long traces scroll smoot
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -16,9 +17,10 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
 from revise.render.latex_tree import LatexError
+from revise.render.steps import is_note, right_sides, shows_pairs, value_of
 from revise.render.table import markdown_table, table_lines
 from revise.render.unicode_math import Box, hcat, latex_box
-from revise.render.values import ANSWER_DECIMALS, value_box, value_latex
+from revise.render.values import ANSWER_DECIMALS, answer_expressions, value_box, value_latex
 
 if TYPE_CHECKING:
     from engine.solve import Solution, Verification
@@ -49,22 +51,25 @@ def _lines(box: Box, lead: str = "") -> list[str]:
 
 
 def render_step(number: int, step: Step) -> RenderedStep:
-    """One step drawn: formula, then `= ` the numbers put in, then `= ` the value."""
-    if not step.formula and isinstance(step.value, str):
-        return RenderedStep(number, step.title, step.value, prose=True)
+    """One step drawn: formula, then `= ` the numbers put in, then `= ` the value (no repeats)."""
+    if is_note(step):
+        return RenderedStep(number, step.title, str(step.value), prose=True)
     lines: list[str] = []
     if step.table is not None:
         # drawn as a table (the value is its rows); the formula says how each row is found
         if step.formula:
             lines += _lines(_formula(step.formula))
         lines += table_lines(step.table)
-    elif step.formula:
-        lines += _lines(_formula(step.formula))
-        if step.substituted:
-            lines += _lines(_formula(step.substituted), "= ")
-        lines += _lines(value_box(step.value), "= ")
-    else:
+    elif shows_pairs(step):
+        if step.formula:
+            lines += _lines(_formula(step.formula))
         lines += _lines(value_box(step.value))
+    elif not step.formula:
+        lines += _lines(_formula(value_of(step)))
+    else:
+        lines += _lines(_formula(step.formula))
+        for side in right_sides(step):
+            lines += _lines(_formula(side), "= ")
     return RenderedStep(number, step.title, "\n".join(lines))
 
 
@@ -73,9 +78,10 @@ def render_steps(solution: Solution) -> list[RenderedStep]:
     return [render_step(i, s) for i, s in enumerate(solution.steps, start=1)]
 
 
-def answer_text(value: object) -> str:
+def answer_text(value: object, expressions: Collection[str] = ()) -> str:
     """The final answer as drawn text (matrices laid out), to full answer precision."""
-    return "\n".join(line.rstrip() for line in value_box(value, ANSWER_DECIMALS).lines)
+    box = value_box(value, ANSWER_DECIMALS, expressions)
+    return "\n".join(line.rstrip() for line in box.lines)
 
 
 def checked_line(verified: Verification | None) -> str:
@@ -101,20 +107,16 @@ def solution_markdown(solution: Solution, summary: str = "") -> str:
             if step.formula:
                 out += [f"   $${step.formula}$$", ""]
             out += ["   " + line for line in markdown_table(step.table)]
+        elif is_note(step):
+            out.append(f"   {step.value}")
         elif step.formula:
-            chain = [step.formula]
-            if step.substituted:
-                chain.append(step.substituted)
-            chain.append(value_latex(step.value))
+            chain = [step.formula, *right_sides(step)]
             out.append("   $$" + " = ".join(chain) + "$$")
         else:
-            out.append(
-                f"   {step.value}"
-                if isinstance(step.value, str)
-                else f"   ${value_latex(step.value)}$"
-            )
+            out.append(f"   ${value_of(step)}$")
         out.append("")
-    out.append(f"**Answer:** ${value_latex(solution.answer, ANSWER_DECIMALS)}$")
+    kinds = answer_expressions(solution.problem)
+    out.append(f"**Answer:** ${value_latex(solution.answer, ANSWER_DECIMALS, kinds)}$")
     if solution.verified:
         v = solution.verified
         out += [
