@@ -24,6 +24,10 @@ from textual.screen import Screen
 from revise.backend import Backend
 from revise.palette import ReviseCommands
 from revise.screens.home import HomeScreen
+from revise.widgets import key_order
+
+# bound keys (backspace, arrows) typed in a burst run in typing order in every text field
+key_order.install()
 
 if TYPE_CHECKING:
     from content import Course
