@@ -144,6 +144,22 @@ class ReviseApp(App[None]):
         # the database thread closes the connection it opened before the process ends
         self.backend.close()
 
+    # --- quitting ---------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "quit":
+            # while an answer is typed or judged, q is a letter of it: Quit is not offered
+            typing = getattr(self.screen, "typing", None)
+            return not (callable(typing) and typing())
+        return True
+
+    async def action_quit(self) -> None:
+        """Quit — after asking, when a session has an answered item not rated yet."""
+        leave = getattr(self.screen, "leave", None)
+        if callable(leave):
+            leave(self.exit)
+        else:
+            self.exit()
+
     # --- navigation -------------------------------------------------------------------------
     def go(self, screen: Screen[Any]) -> None:
         """Open a screen from the home screen (the stack never grows deeper than home + one)."""

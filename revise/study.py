@@ -20,6 +20,8 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fsrs import State
+
 from engine.errors import UserError
 from revise.paths import db_path
 from revise.schedule import cards as fsrs_cards
@@ -265,13 +267,8 @@ class Study:
             due_rows = (
                 queries.items(conn) if exam_drill else queries.items_due_by(conn, to_ms(horizon))
             )
-        exam_at = settings.exam_at
-        if exam_at is not None and exam_mode.passed(now, exam_at, self.tz):
-            exam_at = None  # the exam is behind: back to ordinary scheduling
-        new_today = settings.new_per_day
-        if exam_at is not None:
-            unseen = sum(1 for it in self._items if it.id not in seen)
-            new_today = exam_mode.pace(new_today, unseen + introduced, now, exam_at, self.tz)
+        exam_at = self._exam_ahead(settings, now)
+        new_today = self._new_today(settings, seen, introduced, now)
         window = queue_mod.Window(
             now=now,
             end_of_today=end,
@@ -291,6 +288,59 @@ class Study:
             drill_rows=due_rows if exam_drill else None,
             by_id=self._by_id,
         )
+        return [self._to_item(e) for e in entries]
+
+    def _exam_ahead(self, settings: Settings, now: datetime) -> datetime | None:
+        """The exam date, unless it is behind (then back to ordinary scheduling)."""
+        exam_at = settings.exam_at
+        if exam_at is not None and exam_mode.passed(now, exam_at, self.tz):
+            return None
+        return exam_at
+
+    def _new_today(
+        self, settings: Settings, seen: set[str], introduced: int, now: datetime
+    ) -> int:
+        """Today's new-item allowance: the setting, or the exam's pace when an exam is set."""
+        exam_at = self._exam_ahead(settings, now)
+        if exam_at is None:
+            return settings.new_per_day
+        unseen = sum(1 for it in self._items if it.id not in seen)
+        return exam_mode.pace(settings.new_per_day, unseen + introduced, now, exam_at, self.tz)
+
+    def allowance(self) -> tuple[int, int]:
+        """Today's new-item allowance and how many new items were started today (the quiz and
+        drill say what is left; practising past the allowance goes beyond it)."""
+        now = self.now()
+        start, end = day_bounds(now, self.tz)
+        settings = self.settings
+        with self._store.read() as conn:
+            introduced, _ = queries.today_counts(conn, to_ms(start), to_ms(end))
+            seen = self._seen(conn)
+        return self._new_today(settings, seen, introduced, now), introduced
+
+    def practice(
+        self, *, topic: str | None = None, kind: str | None = None, limit: int = 12
+    ) -> list[Item]:
+        """Items to practise beyond today's queue: never-seen ones first (in course order, past
+        the day's allowance), then seen ones soonest due first. Each answer is recorded as a
+        review like any other."""
+        if topic is not None and topic not in self._topic_titles:
+            raise UserError(f"no topic {topic!r} in the course (see `revise topics`)")
+        with self._store.read() as conn:
+            rows = {r.id: r for r in queries.items(conn)}
+        chosen = [it for it in self._items if queue_mod.keep(it, topic, kind)]
+        new = [it for it in chosen if it.id not in rows]
+        if topic is None:  # across the course: one of each topic in turn, not all of the first
+            rank: dict[str, int] = {}
+            turn = {}
+            for it in new:
+                turn[it.id] = rank.get(it.topic, 0)
+                rank[it.topic] = turn[it.id] + 1
+            new.sort(key=lambda it: (turn[it.id], it.position))
+        seen = sorted(
+            (it for it in chosen if it.id in rows), key=lambda it: (rows[it.id].due, it.position)
+        )
+        entries = [queue_mod.Entry(it, rows.get(it.id), None) for it in [*new, *seen][:limit]]
         return [self._to_item(e) for e in entries]
 
     def _seen(self, conn: Any) -> set[str]:
@@ -351,8 +401,9 @@ class Study:
         answer: str | None = None,
         correct: bool | None = None,
         seed: int | None = None,
-    ) -> None:
-        """Save one review (one durable transaction) and reschedule the item with fsrs."""
+    ) -> int:
+        """Save one review (one durable transaction) and reschedule the item with fsrs; the
+        review's id in the log (for `undo`)."""
         item = self._course_item(item_id)
         if isinstance(rating, bool) or rating not in RATING_NAMES:
             raise UserError(f"rating {rating!r} must be 1 (Again), 2 (Hard), 3 (Good) or 4 (Easy)")
@@ -421,6 +472,7 @@ class Study:
             self._undo.append(review_id)
             self._last_seed.pop(item_id, None)
             self._seen_cache = None
+        return review_id
 
     @property
     def last_review_id(self) -> int | None:
@@ -436,44 +488,68 @@ class Study:
         """
         with self._lock:
             while self._undo:
-                review_id = self._undo.pop()
-                with self._store.write() as conn:
-                    review = queries.review(conn, review_id)
-                    if review is None or queries.last_review_id(conn, review.item) != review_id:
-                        continue
-                    item_id = conn.execute(
-                        "SELECT id FROM items WHERE num = ?", (review.item,)
-                    ).fetchone()[0]
-                    queries.delete_review(conn, review_id)
-                    self._seen_cache = None
-                    queries.bump_counts(
-                        conn,
-                        reviewed_at=review.reviewed_at,
-                        rating=review.rating,
-                        cram=review.cram,
-                        prev_state=review.prev_state,
-                        prev_last_review=review.prev_last_review,
-                        sign=-1,
-                    )
-                    if review.prev_state is None:
-                        queries.delete_item(conn, review.item)
-                    else:
-                        row = queries.item(conn, item_id)
-                        assert row is not None and review.prev_due is not None
-                        queries.update_item(
-                            conn,
-                            review.item,
-                            state=review.prev_state,
-                            step=review.prev_step,
-                            stability=review.prev_stability,
-                            difficulty=review.prev_difficulty,
-                            due=review.prev_due,
-                            last_review=review.prev_last_review,
-                            lapses=review.prev_lapses or 0,
-                            reps=max(0, row.reps - 1),
-                        )
-                    return str(item_id)
+                item_id = self._revert(self._undo.pop())
+                if item_id is not None:
+                    return item_id
         return None
+
+    def undo(self, review_id: int) -> str | None:
+        """Undo one review of this Study (as `record` returned it); the id of its item, or None
+        when it cannot be undone: unknown, or followed by a newer review of the same item."""
+        with self._lock:
+            if review_id in self._undo:
+                self._undo.remove(review_id)
+            return self._revert(review_id)
+
+    def _revert(self, review_id: int) -> str | None:
+        """Take one review out of the log and put its item back as it was before it."""
+        with self._store.write() as conn:
+            review = queries.review(conn, review_id)
+            if review is None or queries.last_review_id(conn, review.item) != review_id:
+                return None
+            item_id = conn.execute("SELECT id FROM items WHERE num = ?", (review.item,)).fetchone()[
+                0
+            ]
+            queries.delete_review(conn, review_id)
+            self._seen_cache = None
+            queries.bump_counts(
+                conn,
+                reviewed_at=review.reviewed_at,
+                rating=review.rating,
+                cram=review.cram,
+                prev_state=review.prev_state,
+                prev_last_review=review.prev_last_review,
+                sign=-1,
+            )
+            if review.prev_state is None:
+                queries.delete_item(conn, review.item)
+            else:
+                row = queries.item(conn, item_id)
+                assert row is not None and review.prev_due is not None
+                queries.update_item(
+                    conn,
+                    review.item,
+                    state=review.prev_state,
+                    step=review.prev_step,
+                    stability=review.prev_stability,
+                    difficulty=review.prev_difficulty,
+                    due=review.prev_due,
+                    last_review=review.prev_last_review,
+                    lapses=review.prev_lapses or 0,
+                    reps=max(0, row.reps - 1),
+                )
+            return str(item_id)
+
+    def learning_due(self, item_id: str) -> datetime | None:
+        """When the item comes back if it is in one of fsrs's (re)learning steps due within
+        the session's look-ahead (`LEARN_AHEAD`), else None: it is scheduled for a later day."""
+        now = self.now()
+        with self._store.read() as conn:
+            row = queries.item(conn, item_id)
+        if row is None or row.state not in (int(State.Learning), int(State.Relearning)):
+            return None
+        due = from_ms(row.due)
+        return due if due <= now + queue_mod.LEARN_AHEAD else None
 
     def new_seed(self, family_id: str) -> int:
         """A variant seed this family has not been reviewed with (nor handed out just before)."""

@@ -12,6 +12,7 @@ item's serial number, so a late answer from a previous question is recognised an
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
@@ -24,8 +25,8 @@ from textual.message import Message
 from textual.widgets import Footer, Header, Static
 
 from revise.screens.questions import Prepared, prepare_question, verdict_text
-from revise.screens.rated import RATE_BINDINGS, RatedSession
-from revise.screens.session import Entry, Source, practice, read_queue
+from revise.screens.rated import RATE_BINDINGS, UNDO_BINDINGS, RatedSession, Unrated
+from revise.screens.session import Entry, Source, allowance_note, read_practice, read_queue
 from revise.screens.summary import Answered
 from revise.widgets.answer_box import AnswerBox
 from revise.widgets.flashcard import FlashCard, card_faces
@@ -48,6 +49,21 @@ class State(Enum):
     EMPTY = "empty"
 
 
+@dataclass(frozen=True)
+class QuizView:
+    """An answered question (or a flipped card) as it was shown, to show again after undo."""
+
+    card: bool = False
+    prepared: Prepared | None = None
+    seed: int | None = None
+    answered: tuple[str, bool, float] | None = None
+    used_hint: bool = False
+    verdict: Text = field(default_factory=Text)
+    heading: str = ""
+    suggested: tuple[int, str] | None = None
+    read: Any = ""
+
+
 class QuizScreen(RatedSession):
     """A session over a queue of question families (and, in a review, flashcards)."""
 
@@ -56,6 +72,7 @@ class QuizScreen(RatedSession):
         Binding("ctrl+g", "hint", "Hint"),
         Binding("space", "flip", "Show answer"),
         *RATE_BINDINGS,
+        *UNDO_BINDINGS,
         Binding("x", "explore", "Explore these numbers"),
         Binding("p", "practice", "Practise anyway"),
     ]
@@ -98,6 +115,9 @@ class QuizScreen(RatedSession):
         self.seed: int | None = None
         self.used_hint = False
         self.answered: tuple[str, bool, float] | None = None  # text, correct, seconds
+        self.verdict = Text()  # the verdict and the trace's heading, kept for undo
+        self.heading = ""
+        self.suggested: tuple[int, str] | None = None  # the rating suggested, and why
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -135,12 +155,24 @@ class QuizScreen(RatedSession):
         settings = await self.revise.backend.call(lambda s: s.settings)
         self.device = settings.device
         self.entries = await self.revise.backend.call(lambda s: read_queue(s, source))
+        allowed, introduced = await self.revise.backend.call(lambda s: s.allowance())
         self.query_one("#quiz-body").loading = False
+        if source.items:
+            self.set_note("Every answer is recorded and schedules the item; new numbers each time.")
+        else:
+            self.set_note(allowance_note(allowed, introduced))
         if not self.entries:
-            self._empty(
-                "Nothing is due here today. Press p to practise anyway (it still counts), or "
-                "escape to go back."
+            spent = introduced >= allowed
+            what = "this topic" if source.topic else "today"
+            message = (
+                f"Nothing is due in {what} and today's allowance of {allowed} new items is used "
+                "up (new items per day: Settings). Press p to practise anyway — past the "
+                "allowance, every answer recorded — or escape to go back."
+                if spent
+                else f"Nothing is due in {what}. Press p to practise anyway (every answer is "
+                "recorded and schedules the item), or escape to go back."
             )
+            self._empty(message)
             return
         self._start()
 
@@ -152,13 +184,22 @@ class QuizScreen(RatedSession):
         self.refresh_bindings()
 
     def action_practice(self) -> None:
-        entries = practice(self.course, self.source)
+        self._set_state(State.LOADING)
+        self._practice()
+
+    @work(exclusive=True, group="queue")
+    async def _practice(self) -> None:
+        source = self.source
+        entries = await self.revise.backend.call(lambda s: read_practice(s, source))
+        allowed, introduced = await self.revise.backend.call(lambda s: s.allowance())
         if not entries:
+            self._set_state(State.EMPTY)
             self.notify("There is nothing here to practise yet.")
             return
         self.entries = entries
         self.session.title += " (practice)"
         self.sub_title = self.session.title
+        self.set_note(allowance_note(allowed, introduced, practising=True))
         self._start()
 
     # --- one item ---------------------------------------------------------------------------
@@ -177,20 +218,14 @@ class QuizScreen(RatedSession):
         entry = self.entries[self.index]
         self.prepared = None
         self.answered = None
+        self.suggested = None
         self.used_hint = False
         self._show_progress()
         for name in ("hint", "verdict", "rating", "trace", "answer", "card"):
             self._show(name, False)
         self.query_one("#hint", Static).update("")
         self.query_one(TraceView).clear()
-        try:
-            topic = self.course.topic(entry.topic).title
-        except KeyError:
-            topic = entry.topic
-        # a card's title is its front, shown on the card itself: name its kind instead
-        what = "flashcard" if entry.kind == "card" else entry.title
-        self.query_one("#question-meta", Static).update(Text.assemble((topic, "bold"), " · ", what))
-        self.query_one("#quiz-body", VerticalScroll).scroll_home(animate=False)
+        self._show_meta(entry)
         self._show("question", entry.kind != "card")
         if entry.kind == "card":
             self._show_card(entry)
@@ -200,6 +235,16 @@ class QuizScreen(RatedSession):
             )
             self._set_state(State.LOADING)
             self._ask_family(entry, self.serial)
+
+    def _show_meta(self, entry: Entry) -> None:
+        try:
+            topic = self.course.topic(entry.topic).title
+        except KeyError:
+            topic = entry.topic
+        # a card's title is its front, shown on the card itself: name its kind instead
+        what = "flashcard" if entry.kind == "card" else entry.title
+        self.query_one("#question-meta", Static).update(Text.assemble((topic, "bold"), " · ", what))
+        self.query_one("#quiz-body", VerticalScroll).scroll_home(animate=False)
 
     def _show_card(self, entry: Entry) -> None:
         try:
@@ -293,7 +338,7 @@ class QuizScreen(RatedSession):
                 Text.assemble(("No answer given: ", "bold"), "here is the worked solution.")
             )
             self._verify(self.serial, self.prepared.variant)
-            self._suggest(correct=False, seconds=seconds)
+            self._suggest(correct=False, seconds=seconds, reason="no answer given")
             return
         self._set_state(State.GRADING)
         self._grade(self.serial, self.prepared.variant, event.text)
@@ -340,7 +385,7 @@ class QuizScreen(RatedSession):
         if result.verdict == "unreadable":
             self._set_state(State.ASKING)
             preview = self.query_one("#answer-preview", Static)
-            preview.update(Text.assemble(("cannot read this: ", "bold yellow"), result.feedback))
+            preview.update(Text.assemble(("✗ ", "bold yellow"), result.feedback))
             return
         seconds = self.revise.ticks() - self.shown_at
         self.answered = (event.text, result.correct, seconds)
@@ -352,6 +397,7 @@ class QuizScreen(RatedSession):
 
     def _reveal(self, verdict: Text) -> None:
         assert self.prepared is not None
+        self.verdict = verdict
         self.query_one("#verdict", Static).update(verdict)
         self._show("verdict", True)
         trace = self.query_one(TraceView)
@@ -361,10 +407,11 @@ class QuizScreen(RatedSession):
     @on(Verified)
     def _verified(self, event: Verified) -> None:
         if event.serial == self.serial:
+            self.heading = event.line
             self.query_one(TraceView).set_heading(event.line)
 
     @work(exclusive=True, group="suggest")
-    async def _suggest(self, *, correct: bool, seconds: float) -> None:
+    async def _suggest(self, *, correct: bool, seconds: float, reason: str = "") -> None:
         entry = self.entries[self.index]
         serial = self.serial
         hint = self.used_hint
@@ -375,8 +422,9 @@ class QuizScreen(RatedSession):
         )
         if serial != self.serial:
             return
+        self.suggested = (suggestion.rating, reason or suggestion.reason)
         self._show("rating", True)
-        self.query_one(RatingBar).suggest(suggestion.rating, suggestion.reason)
+        self.query_one(RatingBar).suggest(*self.suggested)
         self._set_state(State.RATING)
 
     # --- actions ----------------------------------------------------------------------------
@@ -392,7 +440,85 @@ class QuizScreen(RatedSession):
             return self.state is State.RATING and entry is not None and entry.kind == "family"
         if action == "practice":
             return self.state is State.EMPTY and self.revise.backend.course is not None
+        if action == "undo":
+            return self.can_undo()
         return True
+
+    # --- what undo and leaving need ---------------------------------------------------------
+    def busy(self) -> bool:
+        return self.state is State.SAVING
+
+    def set_busy(self, busy: bool) -> None:
+        if busy:
+            self._set_state(State.SAVING)
+        elif self.state is State.SAVING:
+            self._set_state(State.RATING)
+
+    def unrated(self) -> Unrated | None:
+        if self.state is not State.RATING or self.index >= len(self.entries):
+            return None
+        if self.entries[self.index].kind == "card":
+            return Unrated("card", None)
+        return Unrated("answer", self.suggested[0] if self.suggested else None)
+
+    def typing(self) -> bool:
+        """Whether an answer is being typed or judged (q is then a letter, not Quit)."""
+        return self.state in (State.ASKING, State.GRADING, State.LOADING)
+
+    def snapshot(self) -> QuizView:
+        entry = self.entries[self.index]
+        if entry.kind == "card":
+            return QuizView(card=True)
+        box = self.query_one(AnswerBox)
+        return QuizView(
+            prepared=self.prepared,
+            seed=self.seed,
+            answered=self.answered,
+            used_hint=self.used_hint,
+            verdict=self.verdict,
+            heading=self.heading,
+            suggested=self.suggested,
+            read=box.query_one("#answer-preview", Static).content,
+        )
+
+    def restore(self, view: QuizView) -> None:
+        """Show an answered question (or a flipped card) again, waiting for its rating."""
+        self.serial += 1  # whatever the next item's workers send is stale now
+        entry = self.entries[self.index]
+        self._show_progress()
+        for name in ("hint", "verdict", "rating", "trace", "answer", "card", "question"):
+            self._show(name, False)
+        self._show_meta(entry)
+        if view.card or view.prepared is None:
+            self._show_card(entry)
+            self.action_flip()
+            return
+        self.prepared, self.seed = view.prepared, view.seed
+        self.answered, self.used_hint = view.answered, view.used_hint
+        self.suggested = view.suggested
+        self._show("question", True)
+        self.query_one("#question", MathView).update(view.prepared.question)
+        box = self.query_one(AnswerBox)
+        box.reset(None)
+        box.input.value = view.answered[0] if view.answered else ""
+        box.freeze()
+        box.query_one("#answer-preview", Static).update(view.read)
+        self._show("answer", True)
+        if self.used_hint and view.prepared.hint:
+            self.query_one("#hint", Static).update(
+                Text.assemble(("Hint — the first step: ", "bold"), view.prepared.hint)
+            )
+            self._show("hint", True)
+        self._reveal(view.verdict)
+        if view.heading:
+            self.heading = view.heading
+            self.query_one(TraceView).set_heading(view.heading)
+        else:  # the cross-check had not come back: ask for it again
+            self._verify(self.serial, view.prepared.variant)
+        self._show("rating", True)
+        bar = self.query_one(RatingBar)
+        bar.suggest(*(view.suggested or (None, "")))
+        self._set_state(State.RATING)
 
     def action_hint(self) -> None:
         if self.prepared is None or not self.prepared.hint:
@@ -418,18 +544,21 @@ class QuizScreen(RatedSession):
         self._set_state(State.SAVING)
         self._record(rating)
 
-    async def _save(self, entry: Entry, rating: int) -> Answered:
+    async def _save(self, entry: Entry, rating: int) -> tuple[Answered, int]:
         if entry.kind != "family" or self.answered is None:
             return await super()._save(entry, rating)
         # a question's review keeps what was answered, timed to the answer, not to the rating
         text, correct, seconds = self.answered
         seed = self.seed
-        await self.revise.backend.call(
+        review_id = await self.revise.backend.call(
             lambda s: s.record(
                 entry.id, rating, seconds=seconds, answer=text, correct=correct, seed=seed
             )
         )
-        return Answered(entry.id, "family", entry.topic, rating, seconds, correct)
+        answered = Answered(
+            entry.id, "family", entry.topic, rating, seconds, correct, title=entry.title
+        )
+        return answered, review_id
 
     def action_explore(self) -> None:
         from revise.screens.explorer import ExplorerScreen
@@ -453,6 +582,10 @@ class QuizScreen(RatedSession):
                 )
         if self.state is State.ASKING and not self.used_hint:
             commands.append(("Hint", "Show the first step of the method", self.action_hint))
+        if self.check_action("undo", ()):
+            commands.append(
+                ("Undo the last rating", "Take back the last review (u, ctrl+z)", self.action_undo)
+            )
         if self.check_action("explore", ()):
             commands.append(
                 ("Explore these numbers", "Open this question in the explorer", self.action_explore)

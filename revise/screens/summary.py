@@ -1,9 +1,14 @@
-"""The end of a session: score, time, ratings, and the topics that went worst."""
+"""The end of a session: score, time, ratings, the topics that went worst and the missed items.
+
+The missed items (rated Again, or answered wrong) are listed by name; `a` asks them again in a
+new session, questions with new numbers.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
@@ -14,6 +19,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from revise.widgets.rating_bar import RATINGS
+
+if TYPE_CHECKING:
+    from revise.screens.session import Source
 
 
 @dataclass(frozen=True)
@@ -26,6 +34,11 @@ class Answered:
     rating: int
     seconds: float
     correct: bool | None = None  # typed answers only
+    title: str = ""  # the question family's title or the card's front
+
+    @property
+    def missed(self) -> bool:
+        return self.rating == 1 or self.correct is False
 
 
 @dataclass
@@ -51,6 +64,15 @@ class SessionLog:
         asked = self.questions
         return sum(1 for e in asked if e.correct), len(asked)
 
+    def missed(self) -> list[Answered]:
+        """The items missed at their last review in this session (rated Again or answered
+        wrong), once each, in the order they were first met."""
+        last: dict[str, Answered] = {}
+        for e in self.entries:
+            last[e.item_id] = e
+        first = list(dict.fromkeys(e.item_id for e in self.entries))
+        return [last[i] for i in first if last[i].missed]
+
     def weakest_topics(self, titles: dict[str, str], limit: int = 3) -> list[tuple[str, float]]:
         """Topics by how badly they went: the share of Again/Hard ratings and wrong answers."""
         bad: dict[str, int] = defaultdict(int)
@@ -75,13 +97,19 @@ def summary_renderable(log: SessionLog, titles: dict[str, str]) -> Table:
     table.add_column(style="bold", justify="right")
     table.add_column()
     done = len(log.entries)
-    table.add_row("Reviewed", f"{done} item{'s' if done != 1 else ''}")
+    items = len({e.item_id for e in log.entries})
+    reviewed = f"{items} item{'s' if items != 1 else ''}"
+    if done != items:
+        reviewed += f" ({done} reviews: missed items came back)"
+    table.add_row("Reviewed", reviewed)
     right, asked = log.score()
     if asked:
-        table.add_row("Score", f"{right} / {asked} right ({right / asked:.0%})")
+        table.add_row("Score", f"{right} / {asked} answers right ({right / asked:.0%})")
     table.add_row("Time", duration(log.seconds))
     if done:
-        table.add_row("Per item", duration(sum(e.seconds for e in log.entries) / done))
+        # the session's time shared out: what a student plans with
+        label = "Per item" if done == items else "Per review"
+        table.add_row(label, duration(log.seconds / done))
         counts = {r: sum(1 for e in log.entries if e.rating == r) for r in RATINGS}
         table.add_row("Ratings", "  ".join(f"{RATINGS[r]} {n}" for r, n in counts.items()))
     weakest = log.weakest_topics(titles)
@@ -93,21 +121,33 @@ def summary_renderable(log: SessionLog, titles: dict[str, str]) -> Table:
         table.add_row("Weakest topics", lines)
     elif done:
         table.add_row("Weakest topics", Text("none: everything went well", style="dim"))
+    missed = log.missed()
+    if missed:
+        lines = Text("\n").join(
+            Text.assemble(e.title or e.item_id, (f"  {titles.get(e.topic, e.topic)}", "dim"))
+            for e in missed
+        )
+        lines.append("\na: ask these again, with new numbers", style="dim")
+        table.add_row("Missed", lines)
     return table
 
 
 class SummaryScreen(Screen[None]):
-    """Shown when a session ends; any of its keys goes back home."""
+    """Shown when a session ends: home, more review, or the missed items again."""
 
     BINDINGS = [
         Binding("enter,escape", "app.home", "Home", key_display="⏎"),
         Binding("r", "app.review", "Review more"),
+        Binding("a", "again", "Missed again, new numbers"),
     ]
 
-    def __init__(self, log: SessionLog, titles: dict[str, str]) -> None:
+    def __init__(
+        self, log: SessionLog, titles: dict[str, str], source: Source | None = None
+    ) -> None:
         super().__init__()
         self.session = log
         self.titles = titles
+        self.source = source
 
     def on_mount(self) -> None:
         self.sub_title = "Summary"
@@ -118,3 +158,32 @@ class SummaryScreen(Screen[None]):
             yield Static(Text(f"{self.session.title}: done", style="bold"), classes="screen-title")
             yield Static(summary_renderable(self.session, self.titles), id="summary-table")
         yield Footer(compact=True)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "again":
+            return bool(self.session.missed())
+        return True
+
+    def action_again(self) -> None:
+        """A new session over the missed items: questions with new numbers, cards again."""
+        from revise.screens.drill import DrillScreen
+        from revise.screens.quiz import QuizScreen
+        from revise.screens.session import Source
+
+        missed = tuple(e.item_id for e in self.session.missed())
+        if not missed:
+            return
+        app = self.app
+        kinds = {e.kind for e in self.session.missed()}
+        if kinds == {"card"} and self.source is not None and self.source.kind == "card":
+            app.switch_screen(DrillScreen(items=missed))
+        else:
+            app.switch_screen(QuizScreen(Source(items=missed)))
+
+    def palette_commands(self) -> list[tuple[str, str, object]]:
+        commands: list[tuple[str, str, object]] = []
+        if self.session.missed():
+            commands.append(
+                ("Missed items again", "With new numbers, in a new session", self.action_again)
+            )
+        return commands
