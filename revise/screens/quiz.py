@@ -25,7 +25,7 @@ from textual.message import Message
 from textual.widgets import Footer, Header, Static
 
 from revise.screens.questions import Prepared, prepare_question, verdict_text
-from revise.screens.rated import RATE_BINDINGS, UNDO_BINDINGS, RatedSession, Unrated
+from revise.screens.rated import RATE_BINDINGS, TYPED_UNDO_BINDINGS, RatedSession, Unrated
 from revise.screens.session import Entry, Source, allowance_note, read_practice, read_queue
 from revise.screens.summary import Answered
 from revise.widgets.answer_box import AnswerBox
@@ -72,7 +72,7 @@ class QuizScreen(RatedSession):
         Binding("ctrl+g", "hint", "Hint"),
         Binding("space", "flip", "Show answer"),
         *RATE_BINDINGS,
-        *UNDO_BINDINGS,
+        *TYPED_UNDO_BINDINGS,
         Binding("x", "explore", "Explore these numbers"),
         Binding("p", "practice", "Practise anyway"),
     ]
@@ -165,9 +165,9 @@ class QuizScreen(RatedSession):
             spent = introduced >= allowed
             what = "this topic" if source.topic else "today"
             message = (
-                f"Nothing is due in {what} and today's allowance of {allowed} new items is used "
-                "up (new items per day: Settings). Press p to practise anyway — past the "
-                "allowance, every answer recorded — or escape to go back."
+                f"Nothing is due in {what} and today's new items are used up ({introduced} of "
+                f"{allowed}; new items per day: Settings). Press p to practise anyway — past "
+                "the allowance, every answer recorded — or escape to go back."
                 if spent
                 else f"Nothing is due in {what}. Press p to practise anyway (every answer is "
                 "recorded and schedules the item), or escape to go back."

@@ -50,9 +50,16 @@ RATE_BINDINGS = [
     Binding("4", "rate(4)", "Easy", show=False),
 ]
 
+#: where nothing is typed (the drill): u, as in Anki; ctrl+z works too
 UNDO_BINDINGS = [
     Binding("u", "undo", "Undo"),
     Binding("ctrl+z", "undo", "Undo", show=False),
+]
+#: where answers are typed (the quiz), u is a letter of the answer: the footer shows ctrl+z,
+#: which works in the answer box too; u still undoes once the answer is graded
+TYPED_UNDO_BINDINGS = [
+    Binding("ctrl+z", "undo", "Undo", key_display="^z"),
+    Binding("u", "undo", "Undo", show=False),
 ]
 
 #: other items shown before a missed item (a step of a few minutes at most) comes back

@@ -79,6 +79,6 @@ def allowance_note(allowed: int, introduced: int, *, practising: bool = False) -
             f"{left} of {allowed} left."
         )
     return (
-        "Every answer is recorded and schedules the item · today's allowance of "
-        f"{allowed} new items is used up."
+        "Every answer is recorded and schedules the item · today's new items are used up "
+        f"({introduced} of {allowed})."
     )

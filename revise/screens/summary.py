@@ -65,13 +65,13 @@ class SessionLog:
         return sum(1 for e in asked if e.correct), len(asked)
 
     def missed(self) -> list[Answered]:
-        """The items missed at their last review in this session (rated Again or answered
-        wrong), once each, in the order they were first met."""
-        last: dict[str, Answered] = {}
+        """The items missed in this session (rated Again or answered wrong at least once),
+        once each, in the order they were first met."""
+        first: dict[str, Answered] = {}
         for e in self.entries:
-            last[e.item_id] = e
-        first = list(dict.fromkeys(e.item_id for e in self.entries))
-        return [last[i] for i in first if last[i].missed]
+            if e.missed:
+                first.setdefault(e.item_id, e)
+        return list(first.values())
 
     def weakest_topics(self, titles: dict[str, str], limit: int = 3) -> list[tuple[str, float]]:
         """Topics by how badly they went: the share of Again/Hard ratings and wrong answers."""
