@@ -52,9 +52,16 @@ def prepare_question(family: Any, seed: int) -> Prepared:
         variant=variant,
         question=prompt_renderable(variant.prompt_text, variant.values),
         steps=render_steps(solution),
-        answer=answer_text(variant.expected(solution.answer)),
+        answer=answer_text(single(variant.expected(solution.answer))),
         hint=hint,
     )
+
+
+def single(value: Any) -> Any:
+    """A value with one number (`[0.94217]`, `[[2]]`) as that number: what a student reads."""
+    while isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    return value
 
 
 def _formula_only(latex: str) -> str:
@@ -79,7 +86,7 @@ def verdict_text(result: CheckResult) -> Text:
         text.append(f"\n  mistake: {result.misconception.replace('_', ' ')}", style="italic")
     if 0 < result.score < 1:
         text.append(f"\n  score: {result.score:.0%}")
-    expected = format_value(result.expected, 6)
+    expected = format_value(single(result.expected), 6)
     lead = "\nThe answer is " if "\n" not in expected else "\nThe answer is\n"
     text.append(lead)
     text.append(expected, style="bold")

@@ -384,8 +384,8 @@ class QuizScreen(RatedSession):
         result = event.result
         if result.verdict == "unreadable":
             self._set_state(State.ASKING)
-            preview = self.query_one("#answer-preview", Static)
-            preview.update(Text.assemble(("✗ ", "bold yellow"), result.feedback))
+            message = Text.assemble(("✗ ", "bold yellow"), result.feedback)
+            self.query_one(AnswerBox).show_unreadable(event.text, message)
             return
         seconds = self.revise.ticks() - self.shown_at
         self.answered = (event.text, result.correct, seconds)

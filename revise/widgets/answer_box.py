@@ -51,6 +51,7 @@ class AnswerBox(Vertical):
         self._placeholder = placeholder
         self._reader: Reader | None = None
         self._timer: Timer | None = None
+        self._judged: str | None = None  # text the grader has spoken about: no preview over it
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder=self._placeholder, id="answer-input", select_on_focus=False)
@@ -81,6 +82,13 @@ class AnswerBox(Vertical):
             self._timer.stop()
         self.input.disabled = True
 
+    def show_unreadable(self, text: str, message: Text) -> None:
+        """The grader could not read `text`: say why, in place of any preview still coming."""
+        if self._timer is not None:
+            self._timer.stop()
+        self._judged = text
+        self._set_preview(message)
+
     def show_read(self, shown: str | None) -> None:
         """Show how the submitted answer was read (the grader's reading, never a stale one)."""
         if shown is None:
@@ -96,6 +104,7 @@ class AnswerBox(Vertical):
         event.stop()
         if self._timer is not None:
             self._timer.stop()
+        self._judged = None
         text = event.value
         if not text.strip() or self._reader is None:
             self._set_preview(Text(""))
@@ -121,7 +130,7 @@ class AnswerBox(Vertical):
     @on(Preview)
     def _show_preview(self, event: Preview) -> None:
         event.stop()
-        if event.text != self.input.value or self.input.disabled:
+        if event.text != self.input.value or self.input.disabled or event.text == self._judged:
             return  # typing went on (a newer preview is coming), or the grader has spoken
         if event.shown is not None:
             self.show_read(event.shown)
