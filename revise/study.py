@@ -297,9 +297,7 @@ class Study:
             return None
         return exam_at
 
-    def _new_today(
-        self, settings: Settings, seen: set[str], introduced: int, now: datetime
-    ) -> int:
+    def _new_today(self, settings: Settings, seen: set[str], introduced: int, now: datetime) -> int:
         """Today's new-item allowance: the setting, or the exam's pace when an exam is set."""
         exam_at = self._exam_ahead(settings, now)
         if exam_at is None:

@@ -87,7 +87,11 @@ def test_topic_drill_with_nothing_due_offers_practice(tmp_path: Path) -> None:
             )
             assert "No cards are due" in screen_text(app)
             await pilot.press("p")
-            await until(pilot, lambda: not app.screen.empty and not app.screen.busy() and app.screen.entries, "practice")
+            await until(
+                pilot,
+                lambda: not app.screen.empty and not app.screen.busy() and app.screen.entries,
+                "practice",
+            )
             assert "receptive field" in screen_text(app)
 
     asyncio.run(scenario())

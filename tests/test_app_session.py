@@ -81,8 +81,10 @@ async def rate(pilot: Any, screen: QuizScreen, key: str) -> None:
     await pilot.press(key)
     await until(
         pilot,
-        lambda: not isinstance(pilot.app.screen, QuizScreen)
-        or (screen.index == index + 1 and screen.state in (State.ASKING, State.FRONT)),
+        lambda: (
+            not isinstance(pilot.app.screen, QuizScreen)
+            or (screen.index == index + 1 and screen.state in (State.ASKING, State.FRONT))
+        ),
         "the next item",
     )
 

@@ -225,7 +225,9 @@ class RatedSession(Screen[None]):
         review_id = await self.revise.backend.call(
             lambda s: s.record(entry.id, rating, seconds=seconds)
         )
-        return Answered(entry.id, "card", entry.topic, rating, seconds, title=entry.title), review_id
+        return Answered(
+            entry.id, "card", entry.topic, rating, seconds, title=entry.title
+        ), review_id
 
     # --- undo -------------------------------------------------------------------------------
     def can_undo(self) -> bool:
@@ -316,7 +318,9 @@ class LeaveScreen(ModalScreen[str]):
         what = "This answer" if pending.what == "answer" else "This card"
         with Vertical(id="leave-dialog"):
             yield Static(
-                Text.assemble((f"{what} is not rated yet.", "bold"), "\nLeaving now would lose it."),
+                Text.assemble(
+                    (f"{what} is not rated yet.", "bold"), "\nLeaving now would lose it."
+                ),
                 id="leave-message",
             )
             with Horizontal(id="leave-buttons"):
