@@ -263,3 +263,25 @@ def test_a_missed_question_comes_back_with_new_numbers(tmp_path: Path) -> None:
             assert [e.id for e in app.screen.entries] == [CONV, GCN]
 
     asyncio.run(scenario())
+
+
+def test_a_matrix_answer_is_typed_a_row_per_line(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        app = build(tmp_path)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await quiz_on(pilot, "cnn")
+            assert screen.query_one("#answer-input").display  # a number: one line
+            await answer(pilot, screen, "32")
+            await rate(pilot, screen, "4")
+            rows = screen.query_one("#answer-lines")
+            assert rows.display and rows.has_focus  # the GCN layer's output is a matrix
+            assert not screen.query_one("#answer-input").display
+            await pilot.press(*"1 0", "enter", *"0 1", "enter", *"1 1", "enter")
+            assert screen.state is State.ASKING  # Enter starts the next row
+            await pilot.press("enter")  # Enter on the empty line checks it
+            await until(pilot, lambda: screen.state is State.RATING, "the verdict")
+            assert screen.answered is not None
+            assert screen.answered[0].splitlines() == ["1 0", "0 1", "1 1"]
+            assert "⎡" in text_of(app, "#answer-preview")  # read back as a matrix
+
+    asyncio.run(scenario())

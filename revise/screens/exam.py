@@ -94,6 +94,30 @@ class DatePrompt(ModalScreen[datetime | None]):
         self.dismiss(None)
 
 
+def pace_text(forecast: Forecast) -> Text:
+    """The pace the exam asks for, and what the table's two numbers mean."""
+    text = Text()
+    if forecast.exam_at is not None and not forecast.passed and forecast.new_per_day is not None:
+        unseen = forecast.unseen
+        if unseen:
+            text.append("\npace needed: ")
+            text.append(
+                f"{forecast.new_per_day} new item{'s' if forecast.new_per_day != 1 else ''} a day",
+                style="bold",
+            )
+            text.append(
+                f" ({unseen} not seen yet), so that every item is met a few days before the exam"
+            )
+        else:
+            text.append("\nevery item has been seen: keep up the due reviews")
+    text.append(
+        "\nRecall now: the chance of recalling a topic's items today (never seen: 0). "
+        "On exam day: the same, predicted for the exam day if nothing more is revised.",
+        style="dim",
+    )
+    return text
+
+
 class ExamScreen(Screen[None]):
     """The exam countdown and the per-topic forecast."""
 
@@ -130,8 +154,8 @@ class ExamScreen(Screen[None]):
             ("Topic", "topic"),
             ("Seen", "seen"),
             ("Due", "due"),
-            ("Mastery", "mastery"),
-            ("On the day", "recall"),
+            ("Recall now", "mastery"),
+            ("On exam day", "recall"),
         ):
             table.add_column(label, key=key)
         table.loading = True
@@ -146,7 +170,9 @@ class ExamScreen(Screen[None]):
         self.show(self.forecast)
 
     def show(self, forecast: Forecast) -> None:
-        self.query_one("#exam-summary", Static).update(exam_text(forecast, "d: set the date"))
+        summary = exam_text(forecast, "d: set the date")
+        summary.append_text(pace_text(forecast))
+        self.query_one("#exam-summary", Static).update(summary)
         table = self.query_one(DataTable)
         table.loading = False
         table.clear()

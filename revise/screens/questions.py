@@ -29,6 +29,7 @@ class Prepared:
     steps: list[RenderedStep]
     answer: str
     hint: str
+    rows: bool = False  # the answer is a matrix: typed a row per line
 
 
 def prepare_question(family: Any, seed: int) -> Prepared:
@@ -46,14 +47,19 @@ def prepare_question(family: Any, seed: int) -> Prepared:
         preview(variant.problem, variant.params, "", variant.part)
     except ValueError:
         pass
+    from engine.checking.display import shape_of
+
+    expected = single(variant.expected(solution.answer))
+    shape = shape_of(expected) if isinstance(expected, list) else ()
     first = next((s for s in solution.steps if s.formula), None)
     hint = f"{first.title}\n{_formula_only(first.formula)}" if first is not None else ""
     return Prepared(
         variant=variant,
         question=prompt_renderable(variant.prompt_text, variant.values),
         steps=render_steps(solution),
-        answer=answer_text(single(variant.expected(solution.answer))),
+        answer=answer_text(expected),
         hint=hint,
+        rows=len(shape) == 2 and shape[0] > 1,
     )
 
 

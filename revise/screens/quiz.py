@@ -319,9 +319,9 @@ class QuizScreen(RatedSession):
 
             return preview(variant.problem, variant.params, text, variant.part).shown
 
-        answer.reset(read)
+        answer.reset(read, rows=event.prepared.rows)
         self._show("answer", True)
-        answer.input.focus()
+        answer.field.focus()
         self.shown_at = self.revise.ticks()
         self._set_state(State.ASKING)
 
@@ -499,8 +499,8 @@ class QuizScreen(RatedSession):
         self._show("question", True)
         self.query_one("#question", MathView).update(view.prepared.question)
         box = self.query_one(AnswerBox)
-        box.reset(None)
-        box.input.value = view.answered[0] if view.answered else ""
+        box.reset(None, rows=view.prepared.rows)
+        box.set_text(view.answered[0] if view.answered else "")
         box.freeze()
         box.query_one("#answer-preview", Static).update(view.read)
         self._show("answer", True)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -22,6 +23,7 @@ from revise.widgets.rating_bar import RATINGS
 
 if TYPE_CHECKING:
     from revise.screens.session import Source
+    from revise.study import Forecast
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,13 @@ def summary_renderable(log: SessionLog, titles: dict[str, str]) -> Table:
     table.add_row("Reviewed", reviewed)
     right, asked = log.score()
     if asked:
-        table.add_row("Score", f"{right} / {asked} answers right ({right / asked:.0%})")
+        table.add_row(
+            "Accuracy",
+            Text.assemble(
+                f"{right} / {asked} answers right ({right / asked:.0%})",
+                ("  in this session", "dim"),
+            ),
+        )
     table.add_row("Time", duration(log.seconds))
     if done:
         # the session's time shared out: what a student plans with
@@ -132,6 +140,36 @@ def summary_renderable(log: SessionLog, titles: dict[str, str]) -> Table:
     return table
 
 
+def recall_renderable(forecast: Forecast, topics: list[str]) -> Table:
+    """The session's topics after it: recall now and on exam day, with what the numbers mean."""
+    table = Table(box=None, padding=(0, 2), title_justify="left", title="After this session")
+    table.add_column("Topic", style="bold")
+    table.add_column("Recall now", justify="right")
+    table.add_column("Seen", justify="right")
+    if forecast.exam_at is not None:
+        table.add_column("On exam day", justify="right")
+    for t in forecast.topics:
+        if t.topic not in topics:
+            continue
+        row = [t.title, f"{t.mastery:.0%}", f"{t.seen}/{t.cards}"]
+        if forecast.exam_at is not None:
+            row.append("–" if t.exam_recall is None else f"{t.exam_recall:.0%}")
+        table.add_row(*row)
+    table.caption = (
+        "Recall now: the chance of recalling the topic's items today, by the schedule's "
+        "memory model; items never seen count as 0, so it grows as items are met, and one "
+        "session moves it little. "
+        + (
+            "On exam day: the same, predicted for the exam day if nothing more is revised."
+            if forecast.exam_at is not None
+            else ""
+        )
+    )
+    table.caption_justify = "left"
+    table.caption_style = "dim"
+    return table
+
+
 class SummaryScreen(Screen[None]):
     """Shown when a session ends: home, more review, or the missed items again."""
 
@@ -151,13 +189,25 @@ class SummaryScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.sub_title = "Summary"
+        if self.session.entries:
+            self.load_recall()
 
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="summary"):
             yield Static(Text(f"{self.session.title}: done", style="bold"), classes="screen-title")
             yield Static(summary_renderable(self.session, self.titles), id="summary-table")
+            yield Static("", id="summary-recall")
         yield Footer(compact=True)
+
+    @work(exclusive=True, group="summary")
+    async def load_recall(self) -> None:
+        backend = getattr(self.app, "backend", None)
+        if backend is None or not backend.ready:
+            return
+        forecast = await backend.call(lambda s: s.forecast())
+        topics = list(dict.fromkeys(e.topic for e in self.session.entries))
+        self.query_one("#summary-recall", Static).update(recall_renderable(forecast, topics))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "again":
