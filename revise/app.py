@@ -72,6 +72,8 @@ class ReviseApp(App[None]):
         self.device = "auto"  # where torch cross-checks run (the settings' device)
         self.catalog: list[dict[str, Any]] = []  # every problem, for the palette (from a worker)
         self._backend_ready = asyncio.Event()
+        self._home_ready = asyncio.Event()  # the Study is open, perhaps without the course yet
+        self._warming = False
         self._clock = clock
         self.steady = steady
         if steady:
@@ -89,6 +91,9 @@ class ReviseApp(App[None]):
         from engine.errors import UserError
 
         try:
+            # the home screen's numbers come from the index; the course is read after
+            if await self.backend.open_index():
+                self._home_ready.set()
             await self.backend.open()
         except UserError as exc:
             lines = str(exc).splitlines() or ["cannot open the course"]
@@ -98,6 +103,7 @@ class ReviseApp(App[None]):
                 else ""
             )
             self.load_error = lines[0] + more
+            self._home_ready.set()
             self._backend_ready.set()
             return
         settings = await self.backend.call(lambda s: s.settings)
@@ -105,8 +111,10 @@ class ReviseApp(App[None]):
         if settings.theme in self.available_themes:
             self.theme = settings.theme
         self.theme_changed_signal.subscribe(self, self._save_theme)
+        self._home_ready.set()
         self._backend_ready.set()
-        self.warm_engine()
+        # the engine is warmed once the home screen has its numbers (`warm_once`): importing it
+        # meanwhile would hold the interpreter while the home screen's numbers are read
 
     def now(self) -> datetime:
         """The current time (the injected clock's, in tests)."""
@@ -114,10 +122,22 @@ class ReviseApp(App[None]):
 
         return self._clock() if self._clock is not None else datetime.now(UTC)
 
+    async def wait_study(self) -> bool:
+        """Wait until the Study is open (the course may still be loading); False if it could
+        not be. Enough for the home screen's numbers."""
+        await self._home_ready.wait()
+        return self.backend.ready
+
     async def wait_ready(self) -> bool:
         """Wait until the course and the Study are open; False if they could not be."""
         await self._backend_ready.wait()
         return self.backend.ready
+
+    def warm_once(self) -> None:
+        """Start warming the engine (once), when the home screen has been filled in."""
+        if not self._warming:
+            self._warming = True
+            self.warm_engine()
 
     @work(thread=True, group="warm")
     def warm_engine(self) -> None:

@@ -30,7 +30,7 @@ from revise.schedule import queue as queue_mod
 from revise.schedule import rating as rating_mod
 from revise.schedule import stats as stats_mod
 from revise.schedule.days import day_bounds
-from revise.schedule.items import CourseItem, course_items
+from revise.schedule.items import CourseIndex, CourseItem, course_index
 from revise.store import ItemRow, from_ms, open_store, queries, to_ms
 from revise.store.store import DEFAULT_BUSY_TIMEOUT
 from revise.study_types import (
@@ -114,7 +114,7 @@ class Study:
     def __init__(
         self,
         home: Path,
-        course: content.Course,
+        course: content.Course | CourseIndex,
         clock: Callable[[], datetime] = now_utc,
         *,
         tz: tzinfo | None = None,
@@ -122,14 +122,18 @@ class Study:
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
     ) -> None:
         self.home = Path(home)
-        self.course = course
+        # a CourseIndex serves scheduling alone; `attach` adds the course once it is read
+        self.course: content.Course | None = None
+        index = course if isinstance(course, CourseIndex) else course_index(course)
+        if not isinstance(course, CourseIndex):
+            self.course = course
         self.clock = clock
         self.tz = tz
         self.fuzz = fuzz
         self._store = open_store(db_path(self.home), busy_timeout)
-        self._items: list[CourseItem] = course_items(course)
+        self._items: list[CourseItem] = list(index.items)
         self._by_id = {it.id: it for it in self._items}
-        self._topic_titles = {t.id: t.title for t in course.topics}
+        self._topic_titles = dict(index.topics)
         self._undo: list[int] = []
         self._rng = random.Random()
         self._last_seed: dict[str, int] = {}
@@ -137,6 +141,15 @@ class Study:
         self._scheduler_cache: tuple[tuple[Any, ...], Scheduler] | None = None
         # ids of the items with a history, kept while no other connection writes (data_version)
         self._seen_cache: tuple[int, set[str]] | None = None
+
+    def attach(self, course: content.Course) -> None:
+        """The course itself, read after the Study was opened on its index."""
+        self.course = course
+
+    @property
+    def topic_titles(self) -> dict[str, str]:
+        """Topic ids and titles, in course order."""
+        return dict(self._topic_titles)
 
     # --- time -------------------------------------------------------------------------------
     def now(self) -> datetime:
