@@ -60,7 +60,13 @@ def read_practice(study: Study, source: Source, limit: int = 12) -> list[Entry]:
     first, past the day's allowance, then its seen ones soonest due; a topic without questions
     practises its cards."""
     kind = source.kind
-    if source.topic and kind is None and not study.course.families_for(source.topic):
+    course = study.course
+    if (
+        source.topic
+        and kind is None
+        and course is not None
+        and not course.families_for(source.topic)
+    ):
         kind = "card"
     return entries(study.practice(topic=source.topic, kind=kind, limit=limit))
 

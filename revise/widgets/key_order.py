@@ -64,4 +64,4 @@ def install(*classes: type[Widget]) -> None:
         if cls in _installed:
             continue
         _installed.add(cls)
-        cls._on_key = _in_order(cls._on_key)  # type: ignore[attr-defined]
+        setattr(cls, "_on_key", _in_order(cls._on_key))  # noqa: B010 - a library class
