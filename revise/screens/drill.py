@@ -61,7 +61,7 @@ class DrillScreen(RatedSession):
         self.entries = await self.revise.backend.call(lambda s: read_queue(s, source))
         allowed, introduced = await self.revise.backend.call(lambda s: s.allowance())
         self.query_one("#drill-body").loading = False
-        self.set_note(allowance_note(allowed, introduced))
+        self.set_note(allowance_note(allowed, introduced, what="rating"))
         if not self.entries:
             self.empty = True
             spent = " and today's new cards are used up" if introduced >= allowed else ""
@@ -100,7 +100,7 @@ class DrillScreen(RatedSession):
             return
         self.entries = entries
         self.session.title += " (practice)"
-        self.set_note(allowance_note(allowed, introduced, practising=True))
+        self.set_note(allowance_note(allowed, introduced, practising=True, what="rating"))
         self._start()
 
     def show_current(self) -> None:

@@ -6,6 +6,7 @@ weakest-first, and the exam drill asks the items that would be forgotten soonest
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -96,18 +97,24 @@ class DatePrompt(ModalScreen[datetime | None]):
 
 def pace_text(forecast: Forecast) -> Text:
     """The pace the exam asks for, and what the table's two numbers mean."""
+    from revise.schedule.exam import RESERVE_DAYS
+
     text = Text()
-    if forecast.exam_at is not None and not forecast.passed and forecast.new_per_day is not None:
+    days = math.floor(forecast.days_left or 0.0)
+    if forecast.exam_at is not None and not forecast.passed and days >= 1:
         unseen = forecast.unseen
         if unseen:
+            # every item met a few days before the exam, so that it is reviewed at least once
+            reserve = min(RESERVE_DAYS, days // 2)
+            needed = math.ceil(unseen / max(1, days - reserve))
             text.append("\npace needed: ")
+            text.append(f"{needed} new item{'s' if needed != 1 else ''} a day", style="bold")
             text.append(
-                f"{forecast.new_per_day} new item{'s' if forecast.new_per_day != 1 else ''} a day",
-                style="bold",
+                f" ({unseen} not seen yet, all met {reserve} day{'s' if reserve != 1 else ''} "
+                "before the exam)"
             )
-            text.append(
-                f" ({unseen} not seen yet), so that every item is met a few days before the exam"
-            )
+            if forecast.new_per_day is not None:
+                text.append(f"; today's new items: {forecast.new_per_day}", style="dim")
         else:
             text.append("\nevery item has been seen: keep up the due reviews")
     text.append(

@@ -71,20 +71,22 @@ def read_practice(study: Study, source: Source, limit: int = 12) -> list[Entry]:
     return entries(study.practice(topic=source.topic, kind=kind, limit=limit))
 
 
-def allowance_note(allowed: int, introduced: int, *, practising: bool = False) -> str:
+def allowance_note(
+    allowed: int, introduced: int, *, practising: bool = False, what: str = "answer"
+) -> str:
     """What a session records and which allowance its new items use, in one line."""
     left = max(0, allowed - introduced)
     if practising:
         return (
-            "Practice: every answer is recorded and schedules the item; new items here go "
+            f"Practice: every {what} is recorded and schedules the item; new items here go "
             f"beyond today's allowance ({introduced} of {allowed} new items started today)."
         )
     if left:
         return (
-            "Every answer is recorded and schedules the item · new items use today's allowance: "
-            f"{left} of {allowed} left."
+            f"Every {what} is recorded and schedules the item · new items use today's "
+            f"allowance: {left} of {allowed} left."
         )
     return (
-        "Every answer is recorded and schedules the item · today's new items are used up "
+        f"Every {what} is recorded and schedules the item · today's new items are used up "
         f"({introduced} of {allowed})."
     )

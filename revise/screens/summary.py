@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual import work
@@ -135,12 +136,13 @@ def summary_renderable(log: SessionLog, titles: dict[str, str]) -> Table:
             Text.assemble(e.title or e.item_id, (f"  {titles.get(e.topic, e.topic)}", "dim"))
             for e in missed
         )
-        lines.append("\na: ask these again, with new numbers", style="dim")
+        fresh = ", questions with new numbers" if any(e.kind == "family" for e in missed) else ""
+        lines.append(f"\na: ask these again{fresh}", style="dim")
         table.add_row("Missed", lines)
     return table
 
 
-def recall_renderable(forecast: Forecast, topics: list[str]) -> Table:
+def recall_renderable(forecast: Forecast, topics: list[str]) -> Group:
     """The session's topics after it: recall now and on exam day, with what the numbers mean."""
     table = Table(box=None, padding=(0, 2), title_justify="left", title="After this session")
     table.add_column("Topic", style="bold")
@@ -155,19 +157,14 @@ def recall_renderable(forecast: Forecast, topics: list[str]) -> Table:
         if forecast.exam_at is not None:
             row.append("–" if t.exam_recall is None else f"{t.exam_recall:.0%}")
         table.add_row(*row)
-    table.caption = (
+    meaning = (
         "Recall now: the chance of recalling the topic's items today, by the schedule's "
-        "memory model; items never seen count as 0, so it grows as items are met, and one "
-        "session moves it little. "
-        + (
-            "On exam day: the same, predicted for the exam day if nothing more is revised."
-            if forecast.exam_at is not None
-            else ""
-        )
+        "memory model; items never seen count as 0, so it grows as items are met. "
+        "Accuracy above is this session's answers alone."
     )
-    table.caption_justify = "left"
-    table.caption_style = "dim"
-    return table
+    if forecast.exam_at is not None:
+        meaning += " On exam day: recall predicted for the exam day if nothing more is revised."
+    return Group(table, Text(meaning, style="dim"))
 
 
 class SummaryScreen(Screen[None]):
@@ -176,7 +173,7 @@ class SummaryScreen(Screen[None]):
     BINDINGS = [
         Binding("enter,escape", "app.home", "Home", key_display="⏎"),
         Binding("r", "app.review", "Review more"),
-        Binding("a", "again", "Missed again, new numbers"),
+        Binding("a", "again", "Missed again"),
     ]
 
     def __init__(
