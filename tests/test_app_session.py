@@ -201,7 +201,7 @@ def test_a_topic_can_be_practised_past_the_daily_allowance(tmp_path: Path) -> No
         app = build(tmp_path, settings=settings(new_per_day=1))
         async with app.run_test(size=SIZE) as pilot:
             screen = await quiz_on(pilot, "cnn")
-            assert "1 of 1 left" in text_of(app, "#session-note")
+            assert "1 of today's 1 left" in text_of(app, "#session-note")
             assert [e.id for e in screen.entries] == [CONV]
             await answer(pilot, screen, "32")
             await rate(pilot, screen, "4")
@@ -219,7 +219,7 @@ def test_a_topic_can_be_practised_past_the_daily_allowance(tmp_path: Path) -> No
             screen = app.screen
             await until(pilot, lambda: screen.state is State.ASKING, "a question past the limit")
             assert screen.entries[0].id == GCN  # never seen before: past the allowance
-            assert "beyond today's allowance" in text_of(app, "#session-note")
+            assert "past today's allowance" in text_of(app, "#session-note")
             await pilot.press("enter")
             await until(pilot, lambda: screen.state is State.RATING, "the solution")
             await rate(pilot, screen, "4")

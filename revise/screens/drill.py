@@ -30,6 +30,7 @@ class DrillScreen(RatedSession):
 
     def __init__(self, topic: str | None = None, *, items: tuple[str, ...] = ()) -> None:
         super().__init__(Source(topic=topic, kind="card", items=items), "Drill")
+        self.records = "rating"
         self.flipped = False
         self.saving = True
         self.empty = False
@@ -100,6 +101,7 @@ class DrillScreen(RatedSession):
             return
         self.entries = entries
         self.session.title += " (practice)"
+        self.practising = True
         self.set_note(allowance_note(allowed, introduced, practising=True, what="rating"))
         self._start()
 

@@ -63,7 +63,8 @@ class ExplorerScreen(Screen[None]):
 
     BINDINGS = [
         Binding("escape", "back", "Back"),
-        Binding("ctrl+f", "find", "Find problem"),
+        # priority: a text field binds ctrl+f (delete the word to the right) for itself
+        Binding("ctrl+f", "find", "Find problem", priority=True),
         Binding("ctrl+y", "copy", "Copy Markdown"),
         Binding("ctrl+s", "save", "Save Markdown"),
     ]

@@ -158,7 +158,7 @@ class QuizScreen(RatedSession):
         allowed, introduced = await self.revise.backend.call(lambda s: s.allowance())
         self.query_one("#quiz-body").loading = False
         if source.items:
-            self.set_note("Every answer is recorded and schedules the item; new numbers each time.")
+            self.set_note("Each answer is recorded · new numbers for every question")
         else:
             self.set_note(allowance_note(allowed, introduced))
         if not self.entries:
@@ -198,6 +198,7 @@ class QuizScreen(RatedSession):
             return
         self.entries = entries
         self.session.title += " (practice)"
+        self.practising = True
         self.sub_title = self.session.title
         self.set_note(allowance_note(allowed, introduced, practising=True))
         self._start()

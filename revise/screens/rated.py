@@ -104,6 +104,8 @@ class RatedSession(Screen[None]):
         self.shown_at = 0.0
         self.started = 0.0
         self.history: list[Step] = []
+        self.practising = False  # past the queue: new items go beyond the day's allowance
+        self.records = "answer"  # what the session note says is recorded ("rating" in a drill)
         self.returns: Counter[str] = Counter()  # how often each item came back (relearning)
 
     @property
@@ -150,6 +152,17 @@ class RatedSession(Screen[None]):
     def set_note(self, text: str | Text) -> None:
         """The line under the session bar: what the session records and from which allowance."""
         self.query_one("#session-note", Static).update(text)
+
+    async def refresh_note(self) -> None:
+        """Say again what is left of today's allowance (after a new item was started)."""
+        from revise.screens.session import allowance_note
+
+        if self.source.items:
+            return
+        allowed, introduced = await self.revise.backend.call(lambda s: s.allowance())
+        self.set_note(
+            allowance_note(allowed, introduced, practising=self.practising, what=self.records)
+        )
 
     # --- what each screen says --------------------------------------------------------------
     def show_current(self) -> None:
@@ -206,6 +219,7 @@ class RatedSession(Screen[None]):
         answered, review_id = await self._save(entry, rating)
         self.session.add(answered)
         self.history.append(Step(review_id, self.index, step_entries, view))
+        await self.refresh_note()
         due = await self.revise.backend.call(lambda s: s.learning_due(entry.id))
         if due is not None and self.returns[entry.id] < MAX_RETURNS:
             self.returns[entry.id] += 1
@@ -260,6 +274,7 @@ class RatedSession(Screen[None]):
         self.returns[entry.id] = max(0, sum(e.id == entry.id for e in self.entries) - 1)
         name = RATINGS.get(answered.rating, "") if answered else ""
         self.notify(f"Undone: {name} — the review is out of the log. Rate it again.")
+        await self.refresh_note()
         self.set_busy(False)
         self.restore(step.view)
 
@@ -316,24 +331,24 @@ class LeaveScreen(ModalScreen[str]):
     def compose(self) -> ComposeResult:
         pending = self.pending
         what = "This answer" if pending.what == "answer" else "This card"
-        with Vertical(id="leave-dialog"):
+        with Vertical(id="leave-dialog", classes="dialog"):
             yield Static(
                 Text.assemble(
-                    (f"{what} is not rated yet.", "bold"), "\nLeaving now would lose it."
+                    (f"{what} is not rated yet.", "bold"), "\nLeaving now would not record it."
                 ),
                 id="leave-message",
             )
-            with Horizontal(id="leave-buttons"):
+            with Horizontal(id="leave-buttons", classes="dialog-buttons"):
                 if pending.suggested is not None:
                     name = RATINGS[pending.suggested]
                     yield Button(
-                        f"s  Record {pending.suggested} {name} and leave",
+                        f"s Record {pending.suggested} {name}",
                         id="leave-record",
                         variant="primary",
                         compact=True,
                     )
-                yield Button("d  Leave it unrecorded", id="leave-drop", compact=True)
-                yield Button("esc  Stay", id="leave-stay", compact=True)
+                yield Button("d Leave unrecorded", id="leave-drop", compact=True)
+                yield Button("esc Stay", id="leave-stay", compact=True)
 
     def on_mount(self) -> None:
         first = "#leave-record" if self.pending.suggested is not None else "#leave-stay"

@@ -78,15 +78,9 @@ def allowance_note(
     left = max(0, allowed - introduced)
     if practising:
         return (
-            f"Practice: every {what} is recorded and schedules the item; new items here go "
-            f"beyond today's allowance ({introduced} of {allowed} new items started today)."
+            f"Practice: each {what} is recorded · new items go past today's allowance "
+            f"({introduced} of {allowed} used)"
         )
     if left:
-        return (
-            f"Every {what} is recorded and schedules the item · new items use today's "
-            f"allowance: {left} of {allowed} left."
-        )
-    return (
-        f"Every {what} is recorded and schedules the item · today's new items are used up "
-        f"({introduced} of {allowed})."
-    )
+        return f"Each {what} is recorded · new items: {left} of today's {allowed} left"
+    return f"Each {what} is recorded · today's {allowed} new items are used up"

@@ -183,6 +183,8 @@ class AnswerBox(Vertical):
         self._text_changed(event.value)
 
     def _text_changed(self, text: str) -> None:
+        if self.input.disabled or self.rows.read_only:
+            return  # an answer put back after an undo: its reading is already shown
         if self._timer is not None:
             self._timer.stop()
         self._judged = None

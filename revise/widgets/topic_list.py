@@ -11,7 +11,7 @@ from textual.widgets.data_table import CellDoesNotExist
 
 BAR_WIDTH = 12
 #: columns the other cells take, padding included: titles get what is left
-FIXED_COLUMNS = 43
+FIXED_COLUMNS = 47
 MIN_TITLE = 14
 
 
