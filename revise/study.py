@@ -515,41 +515,10 @@ class Study:
     def _revert(self, review_id: int) -> str | None:
         """Take one review out of the log and put its item back as it was before it."""
         with self._store.write() as conn:
-            review = queries.review(conn, review_id)
-            if review is None or queries.last_review_id(conn, review.item) != review_id:
-                return None
-            item_id = conn.execute("SELECT id FROM items WHERE num = ?", (review.item,)).fetchone()[
-                0
-            ]
-            queries.delete_review(conn, review_id)
+            item_id = queries.revert_review(conn, review_id)
+        if item_id is not None:
             self._seen_cache = None
-            queries.bump_counts(
-                conn,
-                reviewed_at=review.reviewed_at,
-                rating=review.rating,
-                cram=review.cram,
-                prev_state=review.prev_state,
-                prev_last_review=review.prev_last_review,
-                sign=-1,
-            )
-            if review.prev_state is None:
-                queries.delete_item(conn, review.item)
-            else:
-                row = queries.item(conn, item_id)
-                assert row is not None and review.prev_due is not None
-                queries.update_item(
-                    conn,
-                    review.item,
-                    state=review.prev_state,
-                    step=review.prev_step,
-                    stability=review.prev_stability,
-                    difficulty=review.prev_difficulty,
-                    due=review.prev_due,
-                    last_review=review.prev_last_review,
-                    lapses=review.prev_lapses or 0,
-                    reps=max(0, row.reps - 1),
-                )
-            return str(item_id)
+        return item_id
 
     def learning_due(self, item_id: str) -> datetime | None:
         """When the item comes back if it is in one of fsrs's (re)learning steps due within

@@ -35,8 +35,9 @@ DEBOUNCE = 0.3
 
 def ranked(rows: dict[str, dict[str, Any]], query: str) -> list[str]:
     """The problems matching every word of `query`, best first: words in the id before words
-    only in the topic or summary (`value` puts rl.value_iteration before activation), then
-    ids that start with the query, then catalogue order."""
+    only in the topic or summary (`value` puts the value problems before activation), then
+    ids that start with the query, then how often the words occur (a problem about the thing
+    names it more: rl.value_iteration before gan.value), then catalogue order."""
     words = query.lower().split()
     scored = []
     for order, (pid, row) in enumerate(rows.items()):
@@ -46,7 +47,8 @@ def ranked(rows: dict[str, dict[str, Any]], query: str) -> list[str]:
             continue
         in_name = sum(w in name for w in words)
         starts = bool(words) and name.startswith(words[0])
-        scored.append((-in_name, not starts, order, pid))
+        mentions = sum(haystack.count(w) for w in words)
+        scored.append((-in_name, not starts, -mentions, order, pid))
     return [pid for *_, pid in sorted(scored)]
 
 

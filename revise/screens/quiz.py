@@ -12,7 +12,6 @@ item's serial number, so a late answer from a previous question is recognised an
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +23,9 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Footer, Header, Static
 
+from revise.screens import quiz_view
 from revise.screens.questions import Prepared, prepare_question, verdict_text
+from revise.screens.quiz_view import QuizView
 from revise.screens.rated import RATE_BINDINGS, TYPED_UNDO_BINDINGS, RatedSession, Unrated
 from revise.screens.session import Entry, Source, allowance_note, read_practice, read_queue
 from revise.screens.summary import Answered
@@ -47,21 +48,6 @@ class State(Enum):
     RATING = "rating"  # graded or flipped: waiting for 1–4
     SAVING = "saving"
     EMPTY = "empty"
-
-
-@dataclass(frozen=True)
-class QuizView:
-    """An answered question (or a flipped card) as it was shown, to show again after undo."""
-
-    card: bool = False
-    prepared: Prepared | None = None
-    seed: int | None = None
-    answered: tuple[str, bool, float] | None = None
-    used_hint: bool = False
-    verdict: Text = field(default_factory=Text)
-    heading: str = ""
-    suggested: tuple[int, str] | None = None
-    read: Any = ""
 
 
 class QuizScreen(RatedSession):
@@ -467,59 +453,11 @@ class QuizScreen(RatedSession):
         return self.state in (State.ASKING, State.GRADING, State.LOADING)
 
     def snapshot(self) -> QuizView:
-        entry = self.entries[self.index]
-        if entry.kind == "card":
-            return QuizView(card=True)
-        box = self.query_one(AnswerBox)
-        return QuizView(
-            prepared=self.prepared,
-            seed=self.seed,
-            answered=self.answered,
-            used_hint=self.used_hint,
-            verdict=self.verdict,
-            heading=self.heading,
-            suggested=self.suggested,
-            read=box.query_one("#answer-preview", Static).content,
-        )
+        return quiz_view.snapshot(self)
 
     def restore(self, view: QuizView) -> None:
         """Show an answered question (or a flipped card) again, waiting for its rating."""
-        self.serial += 1  # whatever the next item's workers send is stale now
-        entry = self.entries[self.index]
-        self._show_progress()
-        for name in ("hint", "verdict", "rating", "trace", "answer", "card", "question"):
-            self._show(name, False)
-        self._show_meta(entry)
-        if view.card or view.prepared is None:
-            self._show_card(entry)
-            self.action_flip()
-            return
-        self.prepared, self.seed = view.prepared, view.seed
-        self.answered, self.used_hint = view.answered, view.used_hint
-        self.suggested = view.suggested
-        self._show("question", True)
-        self.query_one("#question", MathView).update(view.prepared.question)
-        box = self.query_one(AnswerBox)
-        box.reset(None, rows=view.prepared.rows)
-        box.set_text(view.answered[0] if view.answered else "")
-        box.freeze()
-        box.query_one("#answer-preview", Static).update(view.read)
-        self._show("answer", True)
-        if self.used_hint and view.prepared.hint:
-            self.query_one("#hint", Static).update(
-                Text.assemble(("Hint — the first step: ", "bold"), view.prepared.hint)
-            )
-            self._show("hint", True)
-        self._reveal(view.verdict)
-        if view.heading:
-            self.heading = view.heading
-            self.query_one(TraceView).set_heading(view.heading)
-        else:  # the cross-check had not come back: ask for it again
-            self._verify(self.serial, view.prepared.variant)
-        self._show("rating", True)
-        bar = self.query_one(RatingBar)
-        bar.suggest(*(view.suggested or (None, "")))
-        self._set_state(State.RATING)
+        quiz_view.restore(self, view)
 
     def action_hint(self) -> None:
         if self.prepared is None or not self.prepared.hint:
