@@ -174,6 +174,7 @@ class SummaryScreen(Screen[None]):
         Binding("enter,escape", "app.home", "Home", key_display="⏎"),
         Binding("r", "app.review", "Review more"),
         Binding("a", "again", "Missed again"),
+        Binding("p", "more", "More of this topic"),
     ]
 
     def __init__(
@@ -209,7 +210,22 @@ class SummaryScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "again":
             return bool(self.session.missed())
+        if action == "more":
+            return self.source is not None and self.source.topic is not None
         return True
+
+    def action_more(self) -> None:
+        """Another session on the same topic: what is due, else practice past the allowance."""
+        from revise.screens.drill import DrillScreen
+        from revise.screens.quiz import QuizScreen
+
+        source = self.source
+        if source is None or source.topic is None:
+            return
+        if source.kind == "card":
+            self.app.switch_screen(DrillScreen(source.topic))
+        else:
+            self.app.switch_screen(QuizScreen(source))
 
     def action_again(self) -> None:
         """A new session over the missed items: questions with new numbers, cards again."""

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.timer import Timer
@@ -38,6 +39,9 @@ Reader = Callable[[str], str]
 
 class RowsArea(TextArea):
     """A few lines for a matrix, a row per line; Enter on an empty line submits."""
+
+    # ctrl+z undoes the last rating here too, as everywhere in a session (not the typing)
+    BINDINGS = [Binding("ctrl+z", "screen.undo", "Undo", key_display="^z")]
 
     class Submitted(Message):
         def __init__(self, text: str) -> None:
