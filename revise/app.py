@@ -34,6 +34,10 @@ if TYPE_CHECKING:
     from revise.study import Settings
 
 
+#: seconds the course waits for the home screen to draw its numbers before it is read anyway
+HOME_DRAWN_WAIT = 1.0
+
+
 class ReviseApp(App[None]):
     """Home, quiz, drill, explorer, exam, stats and settings screens over one Study."""
 
@@ -73,6 +77,7 @@ class ReviseApp(App[None]):
         self.catalog: list[dict[str, Any]] = []  # every problem, for the palette (from a worker)
         self._backend_ready = asyncio.Event()
         self._home_ready = asyncio.Event()  # the Study is open, perhaps without the course yet
+        self._home_drawn = asyncio.Event()  # the home screen has shown its numbers
         self._warming = False
         self._clock = clock
         self.steady = steady
@@ -94,6 +99,12 @@ class ReviseApp(App[None]):
             # the home screen's numbers come from the index; the course is read after
             if await self.backend.open_index():
                 self._home_ready.set()
+                # read the course once the home screen's numbers are drawn: importing it
+                # meanwhile would hold the interpreter that draws them
+                try:
+                    await asyncio.wait_for(self._home_drawn.wait(), HOME_DRAWN_WAIT)
+                except TimeoutError:
+                    pass
             await self.backend.open()
         except UserError as exc:
             lines = str(exc).splitlines() or ["cannot open the course"]
@@ -132,6 +143,10 @@ class ReviseApp(App[None]):
         """Wait until the course and the Study are open; False if they could not be."""
         await self._backend_ready.wait()
         return self.backend.ready
+
+    def home_drawn(self) -> None:
+        """The home screen has drawn its numbers: the course can be read now."""
+        self._home_drawn.set()
 
     def warm_once(self) -> None:
         """Start warming the engine (once), when the home screen has been filled in."""

@@ -163,6 +163,7 @@ class HomeScreen(Screen[None]):
             return
         data = await self.revise.backend.call(read_home)
         self.show(data)
+        self.call_after_refresh(self.revise.home_drawn)
         # the topic's description needs the course itself, which may still be loading
         if await self.revise.wait_ready():
             self._show_detail()
