@@ -70,6 +70,9 @@ class ReviseApp(App[None]):
         """
         super().__init__()
         self.backend = Backend(home=home, course=course, settings=settings, clock=clock)
+        if course is None:
+            # the home screen's numbers are read while Textual starts and draws the first frame
+            self.backend.prefetch_index()
         self.ticks = ticks
         self.fixed_seeds = seeds
         self.load_error: str | None = None

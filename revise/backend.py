@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -43,6 +43,7 @@ class Backend:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="revise-db")
         self.course: Course | None = course
         self._study: Study | None = None
+        self._index_future: Future[bool] | None = None
 
     @property
     def ready(self) -> bool:
@@ -56,10 +57,18 @@ class Backend:
             raise RuntimeError("the study is not open yet")
         return self._study
 
+    def prefetch_index(self) -> None:
+        """Start opening the Study on the course's index now, on the database thread, while
+        the app starts up (`open_index` then waits for it)."""
+        if self._index_future is None:
+            self._index_future = self._executor.submit(self._open_index)
+
     async def open_index(self) -> bool:
         """Open the Study on the cached index of the packaged course, if there is one (and no
         course was given); whether it was opened."""
-        return await asyncio.get_running_loop().run_in_executor(self._executor, self._open_index)
+        self.prefetch_index()
+        assert self._index_future is not None
+        return await asyncio.wrap_future(self._index_future)
 
     async def open(self) -> None:
         """Load the course (unless given) and open the home's database, on the database thread.
