@@ -21,7 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Header, ProgressBar, Static
 
 from revise.screens import quiz_view
 from revise.screens.questions import Prepared, prepare_question, verdict_text
@@ -166,6 +166,7 @@ class QuizScreen(RatedSession):
         self.state = State.EMPTY
         self._show("question", True)
         self.query_one("#session-label", Static).update(self.session.title)
+        self.query_one(ProgressBar).update(total=1, progress=0)  # not an endless "working"
         self.query_one("#question", MathView).update(Text(message))
         self.refresh_bindings()
 
