@@ -276,6 +276,15 @@ def test_a_matrix_answer_is_typed_a_row_per_line(tmp_path: Path) -> None:
             rows = screen.query_one("#answer-lines")
             assert rows.display and rows.has_focus  # the GCN layer's output is a matrix
             assert not screen.query_one("#answer-input").display
+            # ctrl+z in the box of rows undoes the last rating too (not the typing)
+            await pilot.press("ctrl+z")
+            await until(
+                pilot, lambda: screen.index == 0 and screen.state is State.RATING, "the undo"
+            )
+            assert review_log(tmp_path) == []
+            await rate(pilot, screen, "4")
+            rows = screen.query_one("#answer-lines")
+            assert rows.has_focus
             await pilot.press(*"1 0", "enter", *"0 1", "enter", *"1 1", "enter")
             assert screen.state is State.ASKING  # Enter starts the next row
             await pilot.press("enter")  # Enter on the empty line checks it
