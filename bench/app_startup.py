@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 SESSION = "revise-bench"
+ROOT = Path(__file__).resolve().parent.parent
 TARGET = 2.0
 FIRST = "deep-learning revision"  # the header of the home screen
 READY = "items seen"  # the today panel, once the course and the database are open
@@ -45,12 +46,12 @@ def median_import(runs: int) -> float:
 
 def one_start(home: Path) -> tuple[float, float]:
     """(seconds to the first screen, seconds to the filled-in home screen) for one start."""
-    revise = shutil.which("revise")
-    command = [revise] if revise else [sys.executable, "-m", "revise.cli"]
+    # this checkout's code (a `revise` on the PATH may be another install of it)
+    command = [sys.executable, "-m", "revise.cli"]
     shell = f"REVISE_HOME={shlex.quote(str(home))} exec {shlex.join(command)}"
     tmux("kill-session", "-t", SESSION)
     start = time.perf_counter()
-    tmux("new-session", "-d", "-s", SESSION, "-x", "120", "-y", "40", shell)
+    tmux("new-session", "-d", "-s", SESSION, "-x", "120", "-y", "40", "-c", str(ROOT), shell)
     first = ready = None
     try:
         while time.perf_counter() - start < TIMEOUT:

@@ -16,9 +16,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from content import limits, samplers
@@ -26,6 +25,9 @@ from content.models import SOURCES, Card, Family, GlossaryTerm, Topic, format_va
 from content.prompt import check_template
 from content.samplers import SamplingError
 from engine.errors import ProblemError, UserError
+
+if TYPE_CHECKING:
+    import yaml
 
 __all__ = [
     "ContentError",
@@ -130,8 +132,15 @@ class Course:
 
 
 # --- YAML with line marks -------------------------------------------------------------------
-# libyaml's parser when PyYAML has it (several times faster), the pure-Python one otherwise
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# PyYAML is imported when a file is read, not with the package: the app reads the course from
+# its cache and never parses YAML, and yaml's import is a tenth of a second of its start-up.
+
+
+def _loader(text: str) -> Any:
+    """libyaml's parser when PyYAML has it (several times faster), the pure-Python one otherwise."""
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
 
 
 @dataclass
@@ -170,6 +179,8 @@ def locate(root: yaml.Node, loc: Loc) -> tuple[int, str]:
     `[key]`) are skipped; a key that is absent (a missing required key) is named at the line
     of the mapping that should hold it.
     """
+    import yaml
+
     node: yaml.Node | None = root
     line = root.start_mark.line + 1
     parts: list[str | int] = []
@@ -191,6 +202,8 @@ def locate(root: yaml.Node, loc: Loc) -> tuple[int, str]:
 
 
 def _duplicate_keys(node: yaml.Node, loc: Loc, doc: _Doc, report: _Reporter) -> None:
+    import yaml
+
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, int] = {}
         for k, v in node.value:
@@ -212,6 +225,8 @@ def _duplicate_keys(node: yaml.Node, loc: Loc, doc: _Doc, report: _Reporter) -> 
 
 
 def _read(path: Path, display: str, report: _Reporter) -> _Doc | None:
+    import yaml
+
     try:
         text = limits.read_text(path)
     except limits.LimitError as exc:
@@ -224,7 +239,7 @@ def _read(path: Path, display: str, report: _Reporter) -> _Doc | None:
         report.add(display, 1, "", f"cannot read: {exc.strerror or exc}")
         return None
     try:
-        loader = _Loader(text)
+        loader = _loader(text)
         try:
             node = loader.get_single_node()
             if node is not None:

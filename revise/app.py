@@ -24,10 +24,18 @@ from textual.screen import Screen
 from revise.backend import Backend
 from revise.palette import ReviseCommands
 from revise.screens.home import HomeScreen
+from revise.widgets import key_order
+
+# bound keys (backspace, arrows) typed in a burst run in typing order in every text field
+key_order.install()
 
 if TYPE_CHECKING:
     from content import Course
     from revise.study import Settings
+
+
+#: seconds the course waits for the home screen to draw its numbers before it is read anyway
+HOME_DRAWN_WAIT = 1.0
 
 
 class ReviseApp(App[None]):
@@ -62,12 +70,18 @@ class ReviseApp(App[None]):
         """
         super().__init__()
         self.backend = Backend(home=home, course=course, settings=settings, clock=clock)
+        if course is None:
+            # the home screen's numbers are read while Textual starts and draws the first frame
+            self.backend.prefetch_index()
         self.ticks = ticks
         self.fixed_seeds = seeds
         self.load_error: str | None = None
         self.device = "auto"  # where torch cross-checks run (the settings' device)
         self.catalog: list[dict[str, Any]] = []  # every problem, for the palette (from a worker)
         self._backend_ready = asyncio.Event()
+        self._home_ready = asyncio.Event()  # the Study is open, perhaps without the course yet
+        self._home_drawn = asyncio.Event()  # the home screen has shown its numbers
+        self._warming = False
         self._clock = clock
         self.steady = steady
         if steady:
@@ -85,6 +99,15 @@ class ReviseApp(App[None]):
         from engine.errors import UserError
 
         try:
+            # the home screen's numbers come from the index; the course is read after
+            if await self.backend.open_index():
+                self._home_ready.set()
+                # read the course once the home screen's numbers are drawn: importing it
+                # meanwhile would hold the interpreter that draws them
+                try:
+                    await asyncio.wait_for(self._home_drawn.wait(), HOME_DRAWN_WAIT)
+                except TimeoutError:
+                    pass
             await self.backend.open()
         except UserError as exc:
             lines = str(exc).splitlines() or ["cannot open the course"]
@@ -94,6 +117,7 @@ class ReviseApp(App[None]):
                 else ""
             )
             self.load_error = lines[0] + more
+            self._home_ready.set()
             self._backend_ready.set()
             return
         settings = await self.backend.call(lambda s: s.settings)
@@ -101,8 +125,10 @@ class ReviseApp(App[None]):
         if settings.theme in self.available_themes:
             self.theme = settings.theme
         self.theme_changed_signal.subscribe(self, self._save_theme)
+        self._home_ready.set()
         self._backend_ready.set()
-        self.warm_engine()
+        # the engine is warmed once the home screen has its numbers (`warm_once`): importing it
+        # meanwhile would hold the interpreter while the home screen's numbers are read
 
     def now(self) -> datetime:
         """The current time (the injected clock's, in tests)."""
@@ -110,10 +136,26 @@ class ReviseApp(App[None]):
 
         return self._clock() if self._clock is not None else datetime.now(UTC)
 
+    async def wait_study(self) -> bool:
+        """Wait until the Study is open (the course may still be loading); False if it could
+        not be. Enough for the home screen's numbers."""
+        await self._home_ready.wait()
+        return self.backend.ready
+
     async def wait_ready(self) -> bool:
         """Wait until the course and the Study are open; False if they could not be."""
         await self._backend_ready.wait()
         return self.backend.ready
+
+    def home_drawn(self) -> None:
+        """The home screen has drawn its numbers: the course can be read now."""
+        self._home_drawn.set()
+
+    def warm_once(self) -> None:
+        """Start warming the engine (once), when the home screen has been filled in."""
+        if not self._warming:
+            self._warming = True
+            self.warm_engine()
 
     @work(thread=True, group="warm")
     def warm_engine(self) -> None:
@@ -139,6 +181,22 @@ class ReviseApp(App[None]):
     def on_unmount(self) -> None:
         # the database thread closes the connection it opened before the process ends
         self.backend.close()
+
+    # --- quitting ---------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "quit":
+            # while an answer is typed or judged, q is a letter of it: Quit is not offered
+            typing = getattr(self.screen, "typing", None)
+            return not (callable(typing) and typing())
+        return True
+
+    async def action_quit(self) -> None:
+        """Quit — after asking, when a session has an answered item not rated yet."""
+        leave = getattr(self.screen, "leave", None)
+        if callable(leave):
+            leave(self.exit)
+        else:
+            self.exit()
 
     # --- navigation -------------------------------------------------------------------------
     def go(self, screen: Screen[Any]) -> None:

@@ -11,6 +11,10 @@ The cache holds data only: each model's JSON (pydantic's own serialisation), rea
 (as a pickle could). The cross-checks against the engine are what `content.load` spends its time
 on; validating the JSON back takes about 10 ms, less than unpickling did.
 
+Beside it lies the course's index (`load_index`): its topics and schedulable items as plain
+JSON, readable without importing pydantic or the course's models, so that the app's home screen
+can show its numbers before the course itself has been read.
+
 The folder is `$REVISE_CACHE`, else platformdirs' user cache folder.
 """
 
@@ -26,9 +30,11 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from content import Course
+    from revise.schedule.items import CourseIndex
 
 ENV_VAR = "REVISE_CACHE"
 PREFIX = "course-"
+INDEX_PREFIX = "index-"
 SUFFIX = ".json"
 # the course's cache is about 400 KB: anything far larger is not one
 MAX_BYTES = 32 * 1024 * 1024
@@ -46,21 +52,48 @@ def cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("revise", appauthor=False))
 
 
-def fingerprint() -> str:
-    """A digest of everything the loaded course depends on."""
-    import pydantic
+def _sources_digest(head: str) -> str:
+    """A digest of `head` and of the content and engine packages' files, found without
+    importing either package."""
+    from importlib.util import find_spec
 
-    import content
-    import engine
-
-    digest = hashlib.sha256(f"{sys.version}|{pydantic.VERSION}".encode())
-    for package in (content, engine):
-        root = Path(package.__path__[0]).resolve()
+    digest = hashlib.sha256(head.encode())
+    for package in ("content", "engine"):
+        spec = find_spec(package)
+        assert spec is not None and spec.submodule_search_locations is not None
+        root = Path(list(spec.submodule_search_locations)[0]).resolve()
         for path in sorted(root.rglob("*")):
             if path.suffix in _SOURCE_SUFFIXES and "__pycache__" not in path.parts:
                 digest.update(path.relative_to(root.parent).as_posix().encode())
                 digest.update(path.read_bytes())
     return digest.hexdigest()[:32]
+
+
+def fingerprint() -> str:
+    """A digest of everything the loaded course depends on."""
+    import pydantic
+
+    return _sources_digest(f"{sys.version}|{pydantic.VERSION}")
+
+
+def index_fingerprint() -> str:
+    """A digest of everything the course's index depends on (no pydantic in it)."""
+    return _sources_digest(f"{sys.version}|index")
+
+
+def load_index() -> CourseIndex | None:
+    """The packaged course's index as the last `load_course` wrote it, or None (not yet, or
+    the packaged files have changed since)."""
+    from revise.schedule.items import CourseIndex, CourseItem
+
+    path = cache_dir() / f"{INDEX_PREFIX}{index_fingerprint()}{SUFFIX}"
+    try:
+        data = json.loads(_bounded_read(path))
+        topics = tuple((str(t), str(title)) for t, title in data["topics"])
+        items = tuple(CourseItem(**item) for item in data["items"])
+    except Exception:  # missing, damaged or foreign: the course is read instead
+        return None
+    return CourseIndex(topics=topics, items=items)
 
 
 def load_course() -> Course:
@@ -74,24 +107,33 @@ def load_course() -> Course:
     folder = cache_dir()
     path = folder / f"{PREFIX}{fingerprint()}{SUFFIX}"
     cached = _read(path)
-    if cached is not None:
-        return cached
-    course = content.load(seeds=0)
-    _write(folder, path, course)
+    course = cached if cached is not None else content.load(seeds=0)
+    if cached is None:
+        _write(folder, path, _to_json(course), PREFIX)
+    index = folder / f"{INDEX_PREFIX}{index_fingerprint()}{SUFFIX}"
+    if not index.exists():
+        from dataclasses import asdict
+
+        from revise.schedule.items import course_index
+
+        built = course_index(course)
+        data = {"topics": built.topics, "items": [asdict(it) for it in built.items]}
+        _write(folder, index, data, INDEX_PREFIX)
     return course
 
 
-def _read(path: Path) -> Course | None:
-
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_BYTES + 1)
-    except OSError:
-        return None
+def _bounded_read(path: Path) -> bytes:
+    """A cache file's bytes; ValueError for one far larger than a cache (not ours)."""
+    with path.open("rb") as handle:
+        data = handle.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
-        return None
+        raise ValueError(f"{path} is too large to be a cache")
+    return data
+
+
+def _read(path: Path) -> Course | None:
     try:
-        return _from_json(json.loads(data))
+        return _from_json(json.loads(_bounded_read(path)))
     except Exception:  # a damaged or foreign file is only a cache miss: it is rebuilt
         return None
 
@@ -132,17 +174,17 @@ def _from_json(data: dict[str, list[object]]) -> Course:
     return Course(**sections, origins=origins)
 
 
-def _write(folder: Path, path: Path, course: Course) -> None:
+def _write(folder: Path, path: Path, data: object, prefix: str) -> None:
     """Replace the cache atomically and drop stale ones; a failure just leaves no cache."""
     temporary: str | None = None
     try:
         folder.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=".course-")
         with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(_to_json(course), out, ensure_ascii=False)
+            json.dump(data, out, ensure_ascii=False)
         os.replace(temporary, path)
         temporary = None
-        for old in folder.glob(f"{PREFIX}*{SUFFIX}"):
+        for old in folder.glob(f"{prefix}*{SUFFIX}"):
             if old != path:
                 old.unlink(missing_ok=True)
     except OSError:

@@ -9,7 +9,7 @@ other question left within `TRIES` draws, the least recent one may come back.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import content
 from content.models import question_key
@@ -26,8 +26,14 @@ TRIES = 60
 class FreshSeeds:
     """New variant seeds per family, avoiding recently asked questions (questions cached)."""
 
-    def __init__(self, course: content.Course, rng: random.Random, seed_range: int) -> None:
-        self.course = course
+    def __init__(
+        self,
+        course: Callable[[], content.Course | None],
+        rng: random.Random,
+        seed_range: int,
+    ) -> None:
+        # the course may be read after the Study opens (the app opens on its index first)
+        self._course = course
         self.rng = rng
         self.seed_range = seed_range
         self._questions: dict[tuple[str, int], str] = {}
@@ -36,8 +42,9 @@ class FreshSeeds:
         """The question a seed asks ("" when the family cannot draw it)."""
         key = (family_id, seed)
         if key not in self._questions:
+            course = self._course()
             try:
-                params = self.course.family(family_id).variant(seed).params
+                params = None if course is None else course.family(family_id).variant(seed).params
             except (SamplingError, KeyError):
                 params = None
             self._questions[key] = "" if params is None else question_key(params)
@@ -45,8 +52,11 @@ class FreshSeeds:
 
     def new_seed(self, family_id: str, used: set[int], recent: Iterable[int]) -> int:
         """A seed not in `used` whose question is none of the `recent` seeds' questions."""
+        course = self._course()
         try:
-            self.course.family(family_id)
+            if course is None:  # not read yet: any unused seed will do
+                return self._unused(used)
+            course.family(family_id)
         except KeyError:  # a card: any unused seed will do
             return self._unused(used)
         avoid = {self.question(family_id, s) for s in recent} - {""}

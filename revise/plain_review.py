@@ -201,9 +201,10 @@ class PlainSession:
             used_hint=False,
             seconds=seconds,
         )
+        reason = suggestion.reason if attempts else "no answer given"  # not "a wrong answer"
         self.say()
         rating = self._rating(
-            f"Suggested: {suggestion.rating} {suggestion.name} ({suggestion.reason}). "
+            f"Suggested: {suggestion.rating} {suggestion.name} ({reason}). "
             "Enter to accept, or type 1–4: ",
             default=suggestion.rating,
         )

@@ -21,6 +21,8 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fsrs import State
+
 from engine.errors import UserError
 from revise.fresh_seeds import RECENT, FreshSeeds
 from revise.paths import db_path
@@ -30,7 +32,7 @@ from revise.schedule import queue as queue_mod
 from revise.schedule import rating as rating_mod
 from revise.schedule import stats as stats_mod
 from revise.schedule.days import day_bounds
-from revise.schedule.items import CourseItem, course_items
+from revise.schedule.items import CourseIndex, CourseItem, course_index
 from revise.store import ItemRow, from_ms, open_store, queries, to_ms
 from revise.store.renames import carry_history
 from revise.store.store import DEFAULT_BUSY_TIMEOUT
@@ -148,7 +150,7 @@ class Study:
     def __init__(
         self,
         home: Path,
-        course: content.Course,
+        course: content.Course | CourseIndex,
         clock: Callable[[], datetime] = now_utc,
         *,
         tz: tzinfo | None = None,
@@ -156,19 +158,24 @@ class Study:
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
     ) -> None:
         self.home = Path(home)
-        self.course = course
+        # a CourseIndex serves scheduling alone; `attach` adds the course once it is read
+        self.course: content.Course | None = None
+        index = course if isinstance(course, CourseIndex) else course_index(course)
+        if not isinstance(course, CourseIndex):
+            self.course = course
         self.clock = clock
         self.tz = tz
         self.fuzz = fuzz
         self._store = open_store(db_path(self.home), busy_timeout)
-        self._carry_replaced_history(course)
-        self._items: list[CourseItem] = course_items(course)
+        self._items: list[CourseItem] = list(index.items)
+        if self.course is not None:
+            self._carry_replaced_history(self.course)
         self._by_id = {it.id: it for it in self._items}
-        self._topic_titles = {t.id: t.title for t in course.topics}
+        self._topic_titles = dict(index.topics)
         self._undo: list[int] = []
         self._rng = random.Random()
         self._last_seed: dict[str, int] = {}
-        self._fresh = FreshSeeds(course, self._rng, SEED_RANGE)
+        self._fresh = FreshSeeds(lambda: self.course, self._rng, SEED_RANGE)
         self._lock = threading.RLock()
         self._scheduler_cache: tuple[tuple[Any, ...], Scheduler] | None = None
         # ids of the items with a history, kept while no other connection writes (data_version)
@@ -184,6 +191,16 @@ class Study:
         if present:
             with self._store.write() as conn:
                 carry_history(conn, {old: replaced_by[old] for old in present})
+
+    def attach(self, course: content.Course) -> None:
+        """The course itself, read after the Study was opened on its index."""
+        self.course = course
+        self._carry_replaced_history(course)
+
+    @property
+    def topic_titles(self) -> dict[str, str]:
+        """Topic ids and titles, in course order."""
+        return dict(self._topic_titles)
 
     # --- time -------------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -321,16 +338,11 @@ class Study:
             due_rows = (
                 queries.items(conn) if exam_drill else queries.items_due_by(conn, to_ms(horizon))
             )
-        exam_at = settings.exam_at
-        if exam_at is not None and exam_mode.passed(now, exam_at, self.tz):
-            exam_at = None  # the exam is behind: back to ordinary scheduling
+        exam_at = self._exam_ahead(settings, now)
         planned = None
         if exam_at is not None and not exam_drill:
             planned = self._planned_today(now, exam_at, settings, raw, start, end)
-        new_today = settings.new_per_day
-        if exam_at is not None:
-            unseen = sum(1 for it in self._items if it.id not in seen)
-            new_today = exam_mode.pace(new_today, unseen + introduced, now, exam_at, self.tz)
+        new_today = self._new_today(settings, seen, introduced, now)
         window = queue_mod.Window(
             now=now,
             end_of_today=end,
@@ -445,6 +457,57 @@ class Study:
             state, memory, budget, exam_plan.exam_day(now, settings.exam_at), spent
         )
 
+    def _exam_ahead(self, settings: Settings, now: datetime) -> datetime | None:
+        """The exam date, unless it is behind (then back to ordinary scheduling)."""
+        exam_at = settings.exam_at
+        if exam_at is not None and exam_mode.passed(now, exam_at, self.tz):
+            return None
+        return exam_at
+
+    def _new_today(self, settings: Settings, seen: set[str], introduced: int, now: datetime) -> int:
+        """Today's new-item allowance: the setting, or the exam's pace when an exam is set."""
+        exam_at = self._exam_ahead(settings, now)
+        if exam_at is None:
+            return settings.new_per_day
+        unseen = sum(1 for it in self._items if it.id not in seen)
+        return exam_mode.pace(settings.new_per_day, unseen + introduced, now, exam_at, self.tz)
+
+    def allowance(self) -> tuple[int, int]:
+        """Today's new-item allowance and how many new items were started today (the quiz and
+        drill say what is left; practising past the allowance goes beyond it)."""
+        now = self.now()
+        start, end = day_bounds(now, self.tz)
+        settings = self.settings
+        with self._store.read() as conn:
+            introduced, _ = queries.today_counts(conn, to_ms(start), to_ms(end))
+            seen = self._seen(conn)
+        return self._new_today(settings, seen, introduced, now), introduced
+
+    def practice(
+        self, *, topic: str | None = None, kind: str | None = None, limit: int = 12
+    ) -> list[Item]:
+        """Items to practise beyond today's queue: never-seen ones first (in course order, past
+        the day's allowance), then seen ones soonest due first. Each answer is recorded as a
+        review like any other."""
+        if topic is not None and topic not in self._topic_titles:
+            raise UserError(f"no topic {topic!r} in the course (see `revise topics`)")
+        with self._store.read() as conn:
+            rows = {r.id: r for r in queries.items(conn)}
+        chosen = [it for it in self._items if queue_mod.keep(it, topic, kind)]
+        new = [it for it in chosen if it.id not in rows]
+        if topic is None:  # across the course: one of each topic in turn, not all of the first
+            rank: dict[str, int] = {}
+            turn = {}
+            for it in new:
+                turn[it.id] = rank.get(it.topic, 0)
+                rank[it.topic] = turn[it.id] + 1
+            new.sort(key=lambda it: (turn[it.id], it.position))
+        seen = sorted(
+            (it for it in chosen if it.id in rows), key=lambda it: (rows[it.id].due, it.position)
+        )
+        entries = [queue_mod.Entry(it, rows.get(it.id), None) for it in [*new, *seen][:limit]]
+        return [self._to_item(e) for e in entries]
+
     def _seen(self, conn: Any) -> set[str]:
         version = int(conn.execute("PRAGMA data_version").fetchone()[0])
         with self._lock:
@@ -503,8 +566,9 @@ class Study:
         answer: str | None = None,
         correct: bool | None = None,
         seed: int | None = None,
-    ) -> None:
-        """Save one review (one durable transaction) and reschedule the item with fsrs."""
+    ) -> int:
+        """Save one review (one durable transaction) and reschedule the item with fsrs; the
+        review's id in the log (for `undo`)."""
         item = self._course_item(item_id)
         if isinstance(rating, bool) or rating not in RATING_NAMES:
             raise UserError(f"rating {rating!r} must be 1 (Again), 2 (Hard), 3 (Good) or 4 (Easy)")
@@ -573,6 +637,7 @@ class Study:
             self._undo.append(review_id)
             self._last_seed.pop(item_id, None)
             self._seen_cache = None
+        return review_id
 
     @property
     def last_review_id(self) -> int | None:
@@ -588,44 +653,37 @@ class Study:
         """
         with self._lock:
             while self._undo:
-                review_id = self._undo.pop()
-                with self._store.write() as conn:
-                    review = queries.review(conn, review_id)
-                    if review is None or queries.last_review_id(conn, review.item) != review_id:
-                        continue
-                    item_id = conn.execute(
-                        "SELECT id FROM items WHERE num = ?", (review.item,)
-                    ).fetchone()[0]
-                    queries.delete_review(conn, review_id)
-                    self._seen_cache = None
-                    queries.bump_counts(
-                        conn,
-                        reviewed_at=review.reviewed_at,
-                        rating=review.rating,
-                        cram=review.cram,
-                        prev_state=review.prev_state,
-                        prev_last_review=review.prev_last_review,
-                        sign=-1,
-                    )
-                    if review.prev_state is None:
-                        queries.delete_item(conn, review.item)
-                    else:
-                        row = queries.item(conn, item_id)
-                        assert row is not None and review.prev_due is not None
-                        queries.update_item(
-                            conn,
-                            review.item,
-                            state=review.prev_state,
-                            step=review.prev_step,
-                            stability=review.prev_stability,
-                            difficulty=review.prev_difficulty,
-                            due=review.prev_due,
-                            last_review=review.prev_last_review,
-                            lapses=review.prev_lapses or 0,
-                            reps=max(0, row.reps - 1),
-                        )
-                    return str(item_id)
+                item_id = self._revert(self._undo.pop())
+                if item_id is not None:
+                    return item_id
         return None
+
+    def undo(self, review_id: int) -> str | None:
+        """Undo one review of this Study (as `record` returned it); the id of its item, or None
+        when it cannot be undone: unknown, or followed by a newer review of the same item."""
+        with self._lock:
+            if review_id in self._undo:
+                self._undo.remove(review_id)
+            return self._revert(review_id)
+
+    def _revert(self, review_id: int) -> str | None:
+        """Take one review out of the log and put its item back as it was before it."""
+        with self._store.write() as conn:
+            item_id = queries.revert_review(conn, review_id)
+        if item_id is not None:
+            self._seen_cache = None
+        return item_id
+
+    def learning_due(self, item_id: str) -> datetime | None:
+        """When the item comes back if it is in one of fsrs's (re)learning steps due within
+        the session's look-ahead (`LEARN_AHEAD`), else None: it is scheduled for a later day."""
+        now = self.now()
+        with self._store.read() as conn:
+            row = queries.item(conn, item_id)
+        if row is None or row.state not in (int(State.Learning), int(State.Relearning)):
+            return None
+        due = from_ms(row.due)
+        return due if due <= now + queue_mod.LEARN_AHEAD else None
 
     def new_seed(self, family_id: str) -> int:
         """A variant seed this family has not been reviewed with (nor handed out just before),

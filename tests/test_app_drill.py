@@ -25,7 +25,7 @@ def test_flip_rate_undo_and_finish(tmp_path: Path) -> None:
             await pilot.press("d")
             await until(
                 pilot,
-                lambda: isinstance(app.screen, DrillScreen) and not app.screen.busy,
+                lambda: isinstance(app.screen, DrillScreen) and not app.screen.busy(),
                 "the drill",
             )
             screen = app.screen
@@ -37,29 +37,40 @@ def test_flip_rate_undo_and_finish(tmp_path: Path) -> None:
             assert screen.index == 0
             await pilot.press("space")
             assert card.flipped
+            first = screen.entries[0].id
             await pilot.press("2")
-            await until(pilot, lambda: screen.index == 1 and not screen.busy, "the second card")
+            await until(pilot, lambda: screen.index == 1 and not screen.busy(), "the second card")
             assert screen.query_one(ProgressBar).progress == 1
             assert "receptive field" in screen_text(app)
+            # Hard on a new card leaves it in a learning step of minutes: it comes back
+            assert [e.id for e in screen.entries].count(first) == 2
+            assert "card 2 of 3" in screen_text(app)
             await pilot.press("u")
             await until(
-                pilot, lambda: screen.index == 0 and not screen.busy, "back to the first card"
+                pilot, lambda: screen.index == 0 and not screen.busy(), "back to the first card"
             )
-            assert not card.flipped
+            assert card.flipped  # shown again as it was, to be rated again
             assert screen.session.entries == []
-            await pilot.press("space", "3")
+            assert len(screen.entries) == 2  # the return is taken back with the rating
+            with Study(tmp_path, sample_course()) as study:
+                assert study.stats().reviews_total == 0
+            await pilot.press("3")
             await until(
-                pilot, lambda: screen.index == 1 and not screen.busy, "the second card again"
+                pilot, lambda: screen.index == 1 and not screen.busy(), "the second card again"
             )
             await pilot.click(FlashCard)  # the mouse flips too
             assert card.flipped
-            await pilot.press("4")
+            await pilot.press("4")  # Easy: scheduled for another day, it does not come back
+            await until(pilot, lambda: screen.index == 2 and not screen.busy(), "the return")
+            assert screen.entries[2].id == first
+            assert "again" in screen_text(app)
+            await pilot.press("space", "4")
             await until(pilot, lambda: isinstance(app.screen, SummaryScreen), "the summary")
-            assert "Reviewed  2 items" in screen_text(app)
+            assert "Reviewed  2 items (3 reviews" in screen_text(app)
 
     asyncio.run(scenario())
     with Study(tmp_path, sample_course()) as study:
-        assert study.stats().reviews_total == 2
+        assert study.stats().reviews_total == 3
 
 
 def test_topic_drill_with_nothing_due_offers_practice(tmp_path: Path) -> None:
@@ -76,7 +87,11 @@ def test_topic_drill_with_nothing_due_offers_practice(tmp_path: Path) -> None:
             )
             assert "No cards are due" in screen_text(app)
             await pilot.press("p")
-            await until(pilot, lambda: not app.screen.empty and not app.screen.busy, "practice")
+            await until(
+                pilot,
+                lambda: not app.screen.empty and not app.screen.busy() and app.screen.entries,
+                "practice",
+            )
             assert "receptive field" in screen_text(app)
 
     asyncio.run(scenario())

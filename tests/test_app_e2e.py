@@ -51,7 +51,7 @@ def test_revise_quit_and_come_back(tmp_path: Path) -> None:
             await until(pilot, lambda: quiz.index == 3, "the next question")
             await pilot.press("escape")
             await until(pilot, lambda: isinstance(app.screen, SummaryScreen), "the summary")
-            assert "1 / 2 right" in screen_text(app)
+            assert "1 / 2 answers right" in screen_text(app)
             await pilot.press("q")
 
     async def second_session() -> None:

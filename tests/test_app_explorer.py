@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import pytest
@@ -102,5 +103,84 @@ def test_filter_choose_copy_and_save(tmp_path: Path) -> None:
             saved = tmp_path / "exports" / "params.linear.md"
             await until(pilot, saved.exists, "the file")
             assert "Checked against torch" in saved.read_text(encoding="utf-8")
+
+    asyncio.run(scenario())
+
+
+def test_every_bad_value_is_marked_at_once_and_undiscounted_runs_with_iterations(
+    tmp_path: Path,
+) -> None:
+    async def scenario() -> None:
+        app = make_app(tmp_path)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_problem(pilot, "rl.value_iteration")
+            form = screen.query_one(ParamForm)
+            P = form.values()["P"]
+            P[0][0] = [x * 1.5 for x in P[0][0]]  # no longer sums to 1
+            screen.query_one("#field-P", Input).value = json.dumps(P)
+            screen.query_one("#field-gamma", Input).value = "1.5"
+            await until(
+                pilot,
+                lambda: (
+                    screen.query_one("#param-P").has_class("-invalid")
+                    and screen.query_one("#param-gamma").has_class("-invalid")
+                ),
+                "both marks",
+            )
+            assert "sum to 1" in text_of(app, "#param-P .param-error")
+            assert "[0, 1]" in text_of(app, "#param-gamma .param-error")
+            # γ = 1 with a fixed number of backups is a legal call
+            P[0][0] = [x / 1.5 for x in P[0][0]]
+            screen.query_one("#field-P", Input).value = json.dumps(P)
+            screen.query_one("#field-gamma", Input).value = "1"
+            screen.query_one("#field-iterations", Input).value = "3"
+            await until(
+                pilot,
+                lambda: (
+                    screen.markdown is not None
+                    and not screen.query_one("#param-gamma").has_class("-invalid")
+                ),
+                "the trace with γ = 1",
+            )
+            assert screen.query(StepView)
+
+    asyncio.run(scenario())
+
+
+def test_filter_and_enter_open_the_best_match(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        app = make_app(tmp_path)
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot)
+            app.action_explorer()
+            await until(
+                pilot,
+                lambda: isinstance(app.screen, ExplorerScreen) and app.screen.rows,
+                "the problem list",
+            )
+            screen = app.screen
+            await pilot.press(*"value", "enter")
+            await until(pilot, lambda: screen.problem is not None, "a problem")
+            # a problem named by the word, not the first whose summary mentions it (activation)
+            assert screen.problem == "rl.value_iteration"
+            await pilot.press("ctrl+f", "ctrl+u", *"value it", "enter")
+            await until(pilot, lambda: screen.problem == "rl.value_iteration", "value iteration")
+            # a long parameter name keeps to its column, clear of its field
+            await until(pilot, lambda: screen.query(ParamForm), "the form")
+            app.action_explorer("optim.step")
+            await until(
+                pilot,
+                lambda: (
+                    isinstance(app.screen, ExplorerScreen)
+                    and app.screen.query("#param-initial_accumulator_value")
+                ),
+                "the optimiser's form",
+            )
+            box = app.screen.query_one("#param-initial_accumulator_value")
+            label = box.query_one(".param-name")
+            field = box.query_one("#field-initial_accumulator_value")
+            await pilot.pause(0.2)
+            assert label.region.right <= field.region.x
+            assert label.region.width >= len("initial_accumulator_value")
 
     asyncio.run(scenario())

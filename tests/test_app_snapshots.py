@@ -161,7 +161,9 @@ def test_drill_front(snap_compare: Any, tmp_path: Path) -> None:
         await ready(pilot)
         app.action_drill()
         await until(
-            pilot, lambda: isinstance(app.screen, DrillScreen) and not app.screen.busy, "the drill"
+            pilot,
+            lambda: isinstance(app.screen, DrillScreen) and not app.screen.busy(),
+            "the drill",
         )
 
     assert snap_compare(make_app(tmp_path), terminal_size=SNAP, run_before=before)
@@ -173,11 +175,18 @@ def test_summary(snap_compare: Any, tmp_path: Path) -> None:
         await ready(pilot)
         app.action_drill()
         await until(
-            pilot, lambda: isinstance(app.screen, DrillScreen) and not app.screen.busy, "the drill"
+            pilot,
+            lambda: isinstance(app.screen, DrillScreen) and not app.screen.busy(),
+            "the drill",
         )
         await pilot.press("space", "1")
-        await until(pilot, lambda: app.screen.index == 1 and not app.screen.busy, "the second card")
-        await pilot.press("space", "3")
+        await until(
+            pilot, lambda: app.screen.index == 1 and not app.screen.busy(), "the second card"
+        )
+        await pilot.press("space", "4")
+        # the missed card comes back after the others, to be rated again
+        await until(pilot, lambda: app.screen.index == 2 and not app.screen.busy(), "the return")
+        await pilot.press("space", "4")
         await until(pilot, lambda: isinstance(app.screen, SummaryScreen), "the summary")
 
     assert snap_compare(make_app(tmp_path), terminal_size=SNAP, run_before=before)

@@ -196,6 +196,29 @@ def test_a_matrix_is_shown_laid_out() -> None:
     assert result.shown == "⎡2  3⎤\n⎣3  2⎦"
 
 
+def test_a_single_row_is_shown_as_a_vector_with_commas() -> None:
+    from engine.checking.parse import parse_answer
+
+    assert parse_answer("[[0.8, 0.7]]", "list").shown == "[0.8, 0.7]"
+
+
+def test_entries_of_a_row_or_column_are_named_as_entries() -> None:
+    from engine.checking.grade import Context, compare
+    from engine.checking.parse import parse_answer
+
+    ctx = Context(pair_ok=False, expressions=frozenset())
+
+    def notes(expected: Any, typed: str) -> str:
+        return " ".join(compare(expected, parse_answer(typed, "list").item, ctx).notes)
+
+    said = notes([[1.0, 2.0, 3.0]], "[[1, 5, 3]]")
+    assert "entry 2" in said and "row 1" not in said
+    said = notes([[1.0], [2.0]], "[[7], [2]]")
+    assert "entry 1" in said and "column" not in said
+    # a real matrix keeps its rows and columns
+    assert "row 2, column 2" in notes([[1.0, 2.0], [3.0, 4.0]], "1 2; 3 9")
+
+
 # --- parts ----------------------------------------------------------------------------------------
 
 

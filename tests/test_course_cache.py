@@ -123,3 +123,51 @@ def test_the_cache_holds_only_json_data(cache: Path) -> None:
     (path,) = cached_files(cache)
     data = json.loads(path.read_text(encoding="utf-8"))
     assert set(data) == {"topics", "cards", "families", "glossary", "origins"}
+
+
+def test_the_index_is_written_beside_the_course_and_read_without_pydantic(cache: Path) -> None:
+    import subprocess
+    import sys
+
+    from revise.course_cache import load_index
+    from revise.schedule.items import course_items
+
+    assert load_index() is None  # nothing written yet
+    course = load_course()
+    index = load_index()
+    assert index is not None
+    assert list(index.items) == course_items(course)
+    assert index.topics == tuple((t.id, t.title) for t in course.topics)
+    # the app opens its home screen on it: no pydantic, no course models, no YAML
+    probe = (
+        "import sys\n"
+        "from revise.course_cache import load_index\n"
+        "assert load_index() is not None\n"
+        "print(sorted(m for m in ('pydantic', 'content', 'yaml') if m in sys.modules))"
+    )
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "[]"
+
+
+def test_home_screen_numbers_come_from_the_index_then_the_course_follows(
+    cache: Path, tmp_path: Path
+) -> None:
+    import asyncio
+
+    from revise.app import ReviseApp
+    from revise.course_cache import load_index
+
+    load_course()  # as a previous run would have left it
+    assert load_index() is not None
+
+    async def scenario() -> None:
+        app = ReviseApp(home=tmp_path / "home")
+        async with app.run_test(size=(100, 36)) as pilot:
+            assert await app.wait_study()
+            assert await app.wait_ready()
+            await pilot.pause(0.2)
+            assert app.backend.course is not None
+            assert app.backend.study.course is app.backend.course
+            await app.backend.call(lambda s: s.practice(topic=s.course.topics[0].id))
+
+    asyncio.run(scenario())

@@ -203,8 +203,9 @@ def test_value_iteration_misconceptions() -> None:
         ({"P": [[[1, 0, 0]], [[1, 0, 0]]]}, "P", "one probability per state"),
         ({"R": [[1], [2], [3]]}, "R", "rows"),
         ({"R": [[1, 2], [2, 3]]}, "R", "columns"),
-        ({"gamma": 1.0}, "gamma", "[0, 1)"),
-        ({"gamma": -0.1}, "gamma", "[0, 1)"),
+        ({"gamma": 1.0}, "gamma", "iterations=N"),
+        ({"gamma": 1.5}, "gamma", "[0, 1]"),
+        ({"gamma": -0.1}, "gamma", "[0, 1]"),
         ({"iterations": -1}, "iterations", "≥ 0"),
         ({"iterations": 1.5}, "iterations", "whole"),
     ],
@@ -215,6 +216,28 @@ def test_value_iteration_bad_calls(change: dict[str, Any], param: str, words: st
         solve("rl.value_iteration", call)
     assert info.value.param == param
     assert words in info.value.message
+
+
+def test_value_iteration_undiscounted_with_a_fixed_number_of_backups() -> None:
+    # γ = 1 is legal with iterations given: Q_k(s, a) = R + Σ P·max Q_{k−1}, computed here
+    P = [[[0.5, 0.5], [1.0, 0.0]], [[0.0, 1.0], [1.0, 0.0]]]
+    R = [[1.0, 0.0], [0.0, 2.0]]
+    q = [[0.0, 0.0], [0.0, 0.0]]
+    for _ in range(3):
+        v = [max(row) for row in q]
+        q = [
+            [R[s][a] + sum(P[s][a][t] * v[t] for t in range(2)) for a in range(2)] for s in range(2)
+        ]
+    answer = solve("rl.value_iteration", {"P": P, "R": R, "gamma": 1, "iterations": 3}).answer
+    assert [x for row in answer["q"] for x in row] == pytest.approx([x for row in q for x in row])
+
+
+def test_value_iteration_reports_every_problem_at_once() -> None:
+    call = {"P": [[[0.5, 0.6]], [[1, 0]]], "R": [[1], [2]], "gamma": 1.5}
+    with pytest.raises(ProblemError) as info:
+        solve("rl.value_iteration", call)
+    found = {info.value.param, *(param for param, _ in info.value.more)}
+    assert found == {"P", "gamma"}
 
 
 def test_value_iteration_refuses_what_it_cannot_check_exactly() -> None:

@@ -144,6 +144,37 @@ def test_undo_restores_the_previous_state(tmp_path: Path, clock: Clock) -> None:
     assert study.stats().reviews_total == 0
 
 
+def test_undo_by_review_id_and_the_learning_steps_of_a_session(
+    tmp_path: Path, clock: Clock
+) -> None:
+    study = study_on(tmp_path, clock)
+    first = study.record("t1.c1", 1, seconds=1)  # Again on a new item: fsrs's first step
+    due = study.learning_due("t1.c1")
+    assert due is not None and due - study.now() <= timedelta(minutes=5)
+    clock.advance(minutes=2)
+    second = study.record("t1.c1", 4, seconds=1)  # Easy: a review on another day
+    assert study.learning_due("t1.c1") is None
+    assert study.undo(first) is None  # not the item's latest review: kept
+    assert study.undo(second) == "t1.c1"
+    assert study.learning_due("t1.c1") == due  # back in its step
+    assert study.undo(first) == "t1.c1"
+    assert study.next_due("t1.c1") is None
+    assert study.stats().reviews_total == 0
+
+
+def test_allowance_and_practice_past_it(tmp_path: Path, clock: Clock) -> None:
+    study = study_on(tmp_path, clock)
+    study.save_settings(replace(study.settings, new_per_day=1))
+    assert study.allowance() == (1, 0)
+    first = study.queue()[0].id
+    study.record(first, 4, seconds=1)
+    assert study.allowance() == (1, 1)
+    assert not [i for i in study.queue() if i.is_new]  # the day's new items are used up
+    practice = study.practice()
+    assert practice and practice[0].is_new and practice[0].id != first  # past the allowance
+    assert practice[-1].id == first  # the seen one after the new ones
+
+
 def test_leeches_after_eight_lapses(tmp_path: Path, clock: Clock) -> None:
     study = study_on(tmp_path, clock)
     lapses = 0

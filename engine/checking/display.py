@@ -131,8 +131,8 @@ def _matrix(cells: list[list[str]]) -> str:
     width = max((len(r) for r in cells), default=0)
     cols = [max(len(r[j]) for r in cells if j < len(r)) for j in range(width)]
     lines = ["  ".join(c.rjust(cols[j]) for j, c in enumerate(row)) for row in cells]
-    if len(lines) == 1:
-        return f"[{lines[0]}]"
+    if len(lines) == 1:  # one row: a vector, written as vectors are, with commas
+        return "[" + ", ".join(cells[0]) + "]"
     out = []
     for i, line in enumerate(lines):
         left, right = ("⎡", "⎤") if i == 0 else ("⎣", "⎦") if i == len(lines) - 1 else ("⎢", "⎥")

@@ -573,7 +573,8 @@ def _compare_list(expected: list[Any], item: Any, ctx: Context, path: str) -> Ma
         m = compare(e, a, ctx, path)
         right += m.score
         if not m.right:
-            where = _position(index)
+            # a row or a column is a vector: "entry 2", as for a list, not "row 1, column 2"
+            where = _position(tuple(i for i, d in zip(index, exp_shape) if d != 1) or (0,))
             if m.imprecise:
                 rounded.append(where)
                 figures = max(figures, m.figures or 0)

@@ -600,7 +600,10 @@ class HessianParams(ParamModel):
     @model_validator(mode="after")
     def _critical(self) -> HessianParams:
         if len(self.point) != 2:
-            raise ProblemError("point", f"must be [x, y], got {len(self.point)} numbers")
+            raise ProblemError(
+                "point",
+                f"must be [x, y], got {len(self.point)} number{'s' if len(self.point) != 1 else ''}",
+            )
         try:
             gradient = _gradient_at(self)
         except (ValueError, TypeError, ZeroDivisionError):

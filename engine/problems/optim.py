@@ -99,7 +99,8 @@ class OptimParams(ParamModel):
             if len(g) != n:
                 raise ProblemError(
                     "grads",
-                    f"gradient {i + 1} has {len(g)} numbers, expected {n} to match params "
+                    f"gradient {i + 1} has {len(g)} number{'s' if len(g) != 1 else ''}, "
+                    f"expected {n} to match params "
                     f"(length {n})",
                 )
         if self.lr < 0:

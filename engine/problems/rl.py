@@ -175,7 +175,9 @@ class Return(Problem[ReturnParams]):
 class ValueIterationParams(ParamModel):
     P: Tensor = Field(description="P[s][a][s′]: probability of s′ after action a in state s")
     R: Matrix = Field(description="R[s][a]: expected reward of action a in state s")
-    gamma: Real = Field(description="discount factor γ in [0, 1)")
+    gamma: Real = Field(
+        description="discount factor γ in [0, 1]; γ = 1 only with a fixed number of iterations"
+    )
     iterations: NonNegativeInt | None = Field(
         None,
         description="number of backups from Q₀ = 0; null: until converged "
@@ -191,48 +193,65 @@ class ValueIterationParams(ParamModel):
                 "must be P[s][a][s′]: for each state a list per action of next-state "
                 "probabilities, e.g. [[[1, 0]], [[0.5, 0.5]]]",
             )
+        # every problem found is reported at once (the explorer marks each field)
+        problems: list[tuple[str | None, str]] = []
         S, A, S2 = shape
         if S2 != S:
-            raise ProblemError(
-                "P",
-                f"each P[s][a] must have one probability per state ({S} states), got {S2}",
+            problems.append(
+                ("P", f"each P[s][a] must have one probability per state ({S} states), got {S2}")
             )
-        if S > MAX_STATES or A > MAX_ACTIONS:
-            raise ProblemError(
-                "P", f"at most {MAX_STATES} states and {MAX_ACTIONS} actions, got {S} and {A}"
+        elif S > MAX_STATES or A > MAX_ACTIONS:
+            problems.append(
+                ("P", f"at most {MAX_STATES} states and {MAX_ACTIONS} actions, got {S} and {A}")
             )
+        else:
+            problems += self._probabilities(S, A)
+        if len(self.R) != S:
+            problems.append(("R", f"expected {S} rows (one per state, as in P), got {len(self.R)}"))
+        elif len(self.R[0]) != A:
+            problems.append(
+                ("R", f"expected {A} columns (one per action, as in P), got {len(self.R[0])}")
+            )
+        if not 0 <= self.gamma <= 1:
+            problems.append(("gamma", f"the discount factor must be in [0, 1], got {self.gamma:g}"))
+        elif self.gamma == 1 and self.iterations is None:
+            problems.append(
+                (
+                    "gamma",
+                    "γ = 1 needs a fixed number of backups (iterations=N): without discounting, "
+                    "value iteration need not converge",
+                )
+            )
+        if self.iterations is None and S2 == S and A**S > MAX_POLICIES:
+            problems.append(
+                (
+                    "P",
+                    f"too large to solve exactly: {A}^{S} deterministic policies (at most "
+                    f"{MAX_POLICIES}); give iterations=N for a fixed number of backups",
+                )
+            )
+        if self.iterations is not None and self.iterations > MAX_ITERATIONS:
+            problems.append(("iterations", f"at most {MAX_ITERATIONS}, got {self.iterations}"))
+        if problems:
+            raise ProblemError.of_all(problems)
+        return self
+
+    def _probabilities(self, S: int, A: int) -> list[tuple[str | None, str]]:
+        """The first bad probability or sum of P (one message for P is enough)."""
         for s, a in itertools.product(range(S), range(A)):
             row = self.P[s][a]
             for s2, x in enumerate(row):
                 if x < 0:
-                    raise ProblemError(
-                        "P", f"P[{s}][{a}][{s2}] is {x:g}; probabilities cannot be negative"
-                    )
+                    return [("P", f"P[{s}][{a}][{s2}] is {x:g}; probabilities cannot be negative")]
             if abs(sum(row) - 1) > SUM_TOLERANCE:
-                raise ProblemError(
-                    "P",
-                    f"P[{s}][{a}] sums to {sum(row):g}; the probabilities of the next states "
-                    f"must sum to 1",
-                )
-        if len(self.R) != S:
-            raise ProblemError(
-                "R", f"expected {S} rows (one per state, as in P), got {len(self.R)}"
-            )
-        if len(self.R[0]) != A:
-            raise ProblemError(
-                "R", f"expected {A} columns (one per action, as in P), got {len(self.R[0])}"
-            )
-        if not 0 <= self.gamma < 1:
-            raise ProblemError("gamma", "must be in [0, 1) for value iteration to converge")
-        if self.iterations is None and A**S > MAX_POLICIES:
-            raise ProblemError(
-                "P",
-                f"too large to solve exactly: {A}^{S} deterministic policies (at most "
-                f"{MAX_POLICIES}); give iterations=N for a fixed number of backups",
-            )
-        if self.iterations is not None and self.iterations > MAX_ITERATIONS:
-            raise ProblemError("iterations", f"at most {MAX_ITERATIONS}, got {self.iterations}")
-        return self
+                return [
+                    (
+                        "P",
+                        f"P[{s}][{a}] sums to {sum(row):g}; the probabilities of the next states "
+                        "must sum to 1",
+                    )
+                ]
+        return []
 
 
 def backup(P: np.ndarray, R: np.ndarray, gamma: float, q: np.ndarray, worst: bool) -> np.ndarray:

@@ -55,10 +55,10 @@ def run(args: argparse.Namespace) -> int:
 
     clock = clock_from(args)
     study = open_study(args.content, clock=clock)
+    course = study.course
+    assert course is not None  # opened on the course itself, not on its index
     try:
-        session = PlainSession(
-            study, study.course, sys.stdin, sys.stdout, device=study.settings.device
-        )
+        session = PlainSession(study, course, sys.stdin, sys.stdout, device=study.settings.device)
         session.run(topic=args.topic, kind=args.kind, limit=args.limit, exam_drill=args.exam_drill)
         return 0
     finally:

@@ -27,6 +27,23 @@ class CourseItem:
     difficulty: int | None = None
 
 
+@dataclass(frozen=True)
+class CourseIndex:
+    """What scheduling needs of a course: its topics (id, title) in order and its items.
+
+    Plain data, so that it is read back quickly (the app's home screen opens on it while the
+    course itself is still being read)."""
+
+    topics: tuple[tuple[str, str], ...]
+    items: tuple[CourseItem, ...]
+
+
+def course_index(course: content.Course) -> CourseIndex:
+    return CourseIndex(
+        topics=tuple((t.id, t.title) for t in course.topics), items=tuple(course_items(course))
+    )
+
+
 def _short(text: str) -> str:
     line = " ".join(text.strip().split())
     return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1].rstrip() + "…"

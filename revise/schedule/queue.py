@@ -41,7 +41,8 @@ class Window:
     reviews_allowed: int
 
 
-def _keep(item: CourseItem, topic: str | None, kind: str | None) -> bool:
+def keep(item: CourseItem, topic: str | None, kind: str | None) -> bool:
+    """Whether an item belongs to a queue of this topic and kind (None: any)."""
     return (topic is None or item.topic == topic) and (kind is None or item.kind == kind)
 
 
@@ -78,7 +79,7 @@ def build(
     source = drill_rows if drill_rows is not None else due_rows
     for row in source:
         item = by_id.get(row.id)
-        if item is None or not _keep(item, topic, kind):
+        if item is None or not keep(item, topic, kind):
             continue  # retired, or filtered out
         entry = Entry(item, row, exam_recall(row))
         if drill_rows is not None:
@@ -105,11 +106,11 @@ def build(
     new: list[Entry] = []
     allowance = max(0, window.new_allowed)
     if planned is not None:
-        reviews = [e for e in planned if _keep(e.item, topic, kind)]
+        reviews = [e for e in planned if keep(e.item, topic, kind)]
         allowance = 0
     if allowance:
         for item in items:
-            if item.id in seen or not _keep(item, topic, kind):
+            if item.id in seen or not keep(item, topic, kind):
                 continue
             new.append(Entry(item, None, 0.0 if exam_at is not None else None))
             if len(new) >= allowance:

@@ -1,4 +1,4 @@
-"""Flashcard drill: the front, space flips, 1–4 rates, u undoes the last rating."""
+"""Flashcard drill: the front, space flips, 1–4 rates, u (or ctrl+z) undoes the last rating."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Static
 
-from revise.screens.rated import RATE_BINDINGS, RatedSession
-from revise.screens.session import Source, practice, read_queue
+from revise.screens.rated import RATE_BINDINGS, UNDO_BINDINGS, RatedSession, Unrated
+from revise.screens.session import Source, allowance_note, read_practice, read_queue
 from revise.widgets.flashcard import FlashCard, card_faces
 from revise.widgets.rating_bar import RatingBar
 
@@ -24,14 +24,15 @@ class DrillScreen(RatedSession):
         Binding("escape", "end", "End session"),
         Binding("space", "flip", "Flip"),
         *RATE_BINDINGS,
-        Binding("u", "undo", "Undo"),
+        *UNDO_BINDINGS,
         Binding("p", "practice", "Practise anyway"),
     ]
 
-    def __init__(self, topic: str | None = None) -> None:
-        super().__init__(Source(topic=topic, kind="card"), "Drill")
+    def __init__(self, topic: str | None = None, *, items: tuple[str, ...] = ()) -> None:
+        super().__init__(Source(topic=topic, kind="card", items=items), "Drill")
+        self.records = "rating"
         self.flipped = False
-        self.busy = True
+        self.saving = True
         self.empty = False
 
     def compose(self) -> ComposeResult:
@@ -59,10 +60,16 @@ class DrillScreen(RatedSession):
         self.session.title = source.describe(self.course)
         self.sub_title = self.session.title
         self.entries = await self.revise.backend.call(lambda s: read_queue(s, source))
+        allowed, introduced = await self.revise.backend.call(lambda s: s.allowance())
         self.query_one("#drill-body").loading = False
+        self.set_note(allowance_note(allowed, introduced, what="rating"))
         if not self.entries:
             self.empty = True
-            self._message("No cards are due here today. Press p to practise anyway, or escape.")
+            spent = " and today's new cards are used up" if introduced >= allowed else ""
+            self._message(
+                f"No cards are due here today{spent}. Press p to practise anyway (every rating "
+                "is recorded), or escape."
+            )
             return
         self._start()
 
@@ -78,11 +85,24 @@ class DrillScreen(RatedSession):
         super()._start()
 
     def action_practice(self) -> None:
-        self.entries = practice(self.course, self.source, limit=20)
-        if not self.entries:
+        self.empty = False
+        self.refresh_bindings()
+        self._practice()
+
+    @work(exclusive=True, group="queue")
+    async def _practice(self) -> None:
+        source = self.source
+        entries = await self.revise.backend.call(lambda s: read_practice(s, source, limit=20))
+        allowed, introduced = await self.revise.backend.call(lambda s: s.allowance())
+        if not entries:
+            self.empty = True
+            self.refresh_bindings()
             self.notify("There are no cards here yet.")
             return
+        self.entries = entries
         self.session.title += " (practice)"
+        self.practising = True
+        self.set_note(allowance_note(allowed, introduced, practising=True, what="rating"))
         self._start()
 
     def show_current(self) -> None:
@@ -107,18 +127,18 @@ class DrillScreen(RatedSession):
         flash.focus()
         self.query_one(RatingBar).display = False
         self.flipped = False
-        self.busy = False
+        self.saving = False
         self.shown_at = self.revise.ticks()
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        active = not self.busy and not self.empty and self.index < len(self.entries)
+        active = not self.saving and not self.empty and self.index < len(self.entries)
         if action == "flip":
             return active and not self.flipped
         if action == "rate":
             return active and self.flipped
         if action == "undo":
-            return bool(self.session.entries) and not self.busy
+            return self.can_undo()
         if action == "practice":
             return self.empty
         return True
@@ -132,32 +152,27 @@ class DrillScreen(RatedSession):
         self.refresh_bindings()
 
     def action_rate(self, rating: int) -> None:
-        if self.busy or not self.flipped:
+        if self.saving or not self.flipped:
             return
-        self.busy = True
-        self.refresh_bindings()
+        self.set_busy(True)
         self._record(rating)
 
-    def action_undo(self) -> None:
-        self.busy = True
-        self._undo()
+    # --- what undo and leaving need ---------------------------------------------------------
+    def busy(self) -> bool:
+        return self.saving
 
-    @work(exclusive=True, group="record")
-    async def _undo(self) -> None:
-        undone = await self.revise.backend.call(lambda s: s.undo_last())
-        self.busy = False
-        last = self.session.entries[-1] if self.session.entries else None
-        if undone is None:
-            self.notify("Nothing to undo.")
-        elif last is not None and undone == last.item_id:
-            self.session.pop()
-            self.index = max(0, self.index - 1)
-            self.notify("Undone: rate this card again.")
-            self.show_current()
-            return
-        else:
-            self.notify(f"Undid the last review ({undone}).")
+    def set_busy(self, busy: bool) -> None:
+        self.saving = busy
         self.refresh_bindings()
+
+    def unrated(self) -> Unrated | None:
+        if self.flipped and not self.saving and self.index < len(self.entries):
+            return Unrated("card", None)
+        return None
+
+    def restore(self, view: object) -> None:
+        self.show_current()
+        self.action_flip()
 
     def palette_commands(self) -> list[tuple[str, str, Any]]:
         commands: list[tuple[str, str, Any]] = [("End drill", "Show the summary", self.action_end)]

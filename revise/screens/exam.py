@@ -6,6 +6,7 @@ weakest-first, and the exam drill asks the items that would be forgotten soonest
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -94,6 +95,36 @@ class DatePrompt(ModalScreen[datetime | None]):
         self.dismiss(None)
 
 
+def pace_text(forecast: Forecast) -> Text:
+    """The pace the exam asks for, and what the table's two numbers mean."""
+    from revise.schedule.exam import RESERVE_DAYS
+
+    text = Text()
+    days = math.floor(forecast.days_left or 0.0)
+    if forecast.exam_at is not None and not forecast.passed and days >= 1:
+        unseen = forecast.unseen
+        if unseen:
+            # every item met a few days before the exam, so that it is reviewed at least once
+            reserve = min(RESERVE_DAYS, days // 2)
+            needed = math.ceil(unseen / max(1, days - reserve))
+            text.append("\npace needed: ")
+            text.append(f"{needed} new item{'s' if needed != 1 else ''} a day", style="bold")
+            text.append(
+                f" ({unseen} not seen yet, all met {reserve} day{'s' if reserve != 1 else ''} "
+                "before the exam)"
+            )
+            if forecast.new_per_day is not None:
+                text.append(f"; today's new items: {forecast.new_per_day}", style="dim")
+        else:
+            text.append("\nevery item has been seen: keep up the due reviews")
+    text.append(
+        "\nRecall now: the chance of recalling a topic's items today (never seen: 0). "
+        "On exam day: the same, predicted for the exam day if nothing more is revised.",
+        style="dim",
+    )
+    return text
+
+
 class ExamScreen(Screen[None]):
     """The exam countdown and the per-topic forecast."""
 
@@ -130,8 +161,8 @@ class ExamScreen(Screen[None]):
             ("Topic", "topic"),
             ("Seen", "seen"),
             ("Due", "due"),
-            ("Mastery", "mastery"),
-            ("On the day", "recall"),
+            ("Recall now", "mastery"),
+            ("On exam day", "recall"),
         ):
             table.add_column(label, key=key)
         table.loading = True
@@ -154,7 +185,9 @@ class ExamScreen(Screen[None]):
             )
 
     def show(self, forecast: Forecast) -> None:
-        self.query_one("#exam-summary", Static).update(exam_text(forecast, "d: set the date"))
+        summary = exam_text(forecast, "d: set the date")
+        summary.append_text(pace_text(forecast))
+        self.query_one("#exam-summary", Static).update(summary)
         table = self.query_one(DataTable)
         table.loading = False
         table.clear()

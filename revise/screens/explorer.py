@@ -33,6 +33,25 @@ if TYPE_CHECKING:
 DEBOUNCE = 0.3
 
 
+def ranked(rows: dict[str, dict[str, Any]], query: str) -> list[str]:
+    """The problems matching every word of `query`, best first: words in the id before words
+    only in the topic or summary (`value` puts the value problems before activation), then
+    ids that start with the query, then how often the words occur (a problem about the thing
+    names it more: rl.value_iteration before gan.value), then catalogue order."""
+    words = query.lower().split()
+    scored = []
+    for order, (pid, row) in enumerate(rows.items()):
+        name = pid.lower()
+        haystack = f"{name} {row['topic']} {row['summary']}".lower()
+        if not all(w in haystack for w in words):
+            continue
+        in_name = sum(w in name for w in words)
+        starts = bool(words) and name.startswith(words[0])
+        mentions = sum(haystack.count(w) for w in words)
+        scored.append((-in_name, not starts, -mentions, order, pid))
+    return [pid for *_, pid in sorted(scored)]
+
+
 def field_of(param: str | None, names: list[str]) -> str | None:
     """The form field a ProblemError's parameter path (`w1`, `x.[0]`, `layers.[1].kernel`) names."""
     if not param:
@@ -46,7 +65,8 @@ class ExplorerScreen(Screen[None]):
 
     BINDINGS = [
         Binding("escape", "back", "Back"),
-        Binding("ctrl+f", "find", "Find problem"),
+        # priority: a text field binds ctrl+f (delete the word to the right) for itself
+        Binding("ctrl+f", "find", "Find problem", priority=True),
         Binding("ctrl+y", "copy", "Copy Markdown"),
         Binding("ctrl+s", "save", "Save Markdown"),
     ]
@@ -75,11 +95,13 @@ class ExplorerScreen(Screen[None]):
             self.markdown = markdown
 
     class Invalid(Message):
-        def __init__(self, serial: int, field: str | None, message: str) -> None:
+        """Bad values: a message per field (all the engine found), and any not about a field."""
+
+        def __init__(self, serial: int, fields: dict[str, str], other: list[str]) -> None:
             super().__init__()
             self.serial = serial
-            self.field = field
-            self.message = message
+            self.fields = fields
+            self.other = other
 
     def __init__(self, problem: str | None = None, params: dict[str, Any] | None = None) -> None:
         super().__init__()
@@ -136,12 +158,7 @@ class ExplorerScreen(Screen[None]):
             self.query_one("#problem-filter", Input).focus()
 
     def _fill_list(self, query: str) -> None:
-        words = query.lower().split()
-        options = []
-        for pid, row in self.rows.items():
-            haystack = f"{pid} {row['topic']} {row['summary']}".lower()
-            if all(w in haystack for w in words):
-                options.append(Option(pid, id=pid))
+        options = [Option(pid, id=pid) for pid in ranked(self.rows, query)]
         listing = self.query_one("#problem-list", OptionList)
         listing.clear_options()
         listing.add_options(options)
@@ -223,12 +240,19 @@ class ExplorerScreen(Screen[None]):
         try:
             solution = solve(problem, params, verify=False)
         except ProblemError as exc:
-            field = field_of(exc.param, names)
-            self.post_message(self.Invalid(serial, field, exc.message if field else str(exc)))
+            fields: dict[str, str] = {}
+            other: list[str] = []
+            for param, message in ((exc.param, exc.message), *exc.more):
+                field = field_of(param, names)
+                if field is None:
+                    other.append(f"{param}: {message}" if param else message)
+                else:
+                    fields.setdefault(field, message)
+            self.post_message(self.Invalid(serial, fields, other))
             return
         except Exception as exc:  # a bug in a problem: say so here instead of closing the app
             message = f"internal error, a bug in revise: {type(exc).__name__}: {exc}"
-            self.post_message(self.Invalid(serial, None, message))
+            self.post_message(self.Invalid(serial, {}, [message]))
             return
         self.post_message(
             self.Solved(
@@ -277,9 +301,10 @@ class ExplorerScreen(Screen[None]):
         if event.serial != self.serial:
             return
         form = self.query_one(ParamForm)
-        form.mark({event.field: event.message} if event.field else {})
+        form.mark(event.fields)
         # a bad field is marked under itself; anything else is said above the trace
-        self._status(None if event.field else Text.assemble(("✗ ", "bold red"), event.message))
+        other = Text("\n").join(Text.assemble(("✗ ", "bold red"), m) for m in event.other)
+        self._status(other if event.other else None)
         self.query_one(TraceView).clear()
 
     def _status(self, text: Text | None) -> None:

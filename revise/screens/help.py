@@ -47,6 +47,7 @@ def sections() -> list[tuple[str, list[Binding]]]:
     from revise.screens.quiz import QuizScreen
     from revise.screens.settings import SettingsScreen
     from revise.screens.stats import StatsScreen
+    from revise.screens.summary import SummaryScreen
 
     return [
         (
@@ -57,6 +58,7 @@ def sections() -> list[tuple[str, list[Binding]]]:
         ("Home", bindings_of(HomeScreen.BINDINGS)),
         ("Quiz / review", bindings_of(QuizScreen.BINDINGS)),
         ("Drill", bindings_of(DrillScreen.BINDINGS)),
+        ("Summary", bindings_of(SummaryScreen.BINDINGS)),
         ("Explorer", bindings_of(ExplorerScreen.BINDINGS)),
         ("Exam", bindings_of(ExamScreen.BINDINGS)),
         ("Stats", bindings_of(StatsScreen.BINDINGS)),

@@ -38,24 +38,24 @@ class HomeData:
     forecast: Forecast
 
 
-def read_home(study: Study, course: Course) -> HomeData:
+def read_home(study: Study) -> HomeData:
     """Gather the home screen's numbers (runs on the database thread)."""
     queue = study.queue()
     counts = study.counts()
     forecast = study.forecast()
     recall = {t.topic: t.exam_recall for t in forecast.topics}
     rows = []
-    for topic in course.topics:
-        c = counts.get(topic.id, {})
+    for topic_id, title in study.topic_titles.items():
+        c = counts.get(topic_id, {})
         rows.append(
             TopicRow(
-                id=topic.id,
-                title=topic.title,
+                id=topic_id,
+                title=title,
                 seen=c.get("seen", 0),
                 total=c.get("total", 0),
                 due=c.get("due", 0),
                 new=c.get("new", 0),
-                exam_recall=recall.get(topic.id),
+                exam_recall=recall.get(topic_id),
             )
         )
     due = sum(1 for i in queue if not i.is_new)
@@ -156,15 +156,24 @@ class HomeScreen(Screen[None]):
 
     @work(exclusive=True, group="home")
     async def load(self) -> None:
-        if not await self.revise.wait_ready():
+        if not await self.revise.wait_study():
             self.query_one(TopicTable).loading = False
             message = self.revise.load_error or "the course could not be loaded"
             self.query_one("#home-today", Static).update(Text(message, style="bold red"))
             return
-        course = self.revise.backend.course
-        assert course is not None
-        data = await self.revise.backend.call(lambda s: read_home(s, course))
+        data = await self.revise.backend.call(read_home)
         self.show(data)
+        self.call_after_refresh(self.revise.home_drawn)
+        # the topic's description needs the course itself, which may still be loading
+        if await self.revise.wait_ready():
+            self._show_detail()
+            self.revise.warm_once()
+
+    def _show_detail(self) -> None:
+        course = self.revise.backend.course
+        topic = self.query_one(TopicTable).selected_topic
+        if course is not None and topic is not None:
+            self.query_one("#topic-detail", Static).update(topic_detail(course, topic))
 
     def show(self, data: HomeData) -> None:
         table = self.query_one(TopicTable)

@@ -29,6 +29,7 @@ class Prepared:
     steps: list[RenderedStep]
     answer: str
     hint: str
+    rows: bool = False  # the answer is a matrix: typed a row per line
 
 
 def prepare_question(family: Any, seed: int) -> Prepared:
@@ -48,17 +49,27 @@ def prepare_question(family: Any, seed: int) -> Prepared:
         preview(variant.problem, variant.params, "", variant.part)
     except ValueError:
         pass
+    from engine.checking.display import shape_of
+
+    expected = single(variant.expected(solution.answer))
+    shape = shape_of(expected) if isinstance(expected, list) else ()
     first = next((s for s in solution.steps if s.formula), None)
     hint = f"{first.title}\n{_formula_only(first.formula)}" if first is not None else ""
     return Prepared(
         variant=variant,
         question=prompt_renderable(variant.prompt_text),
         steps=render_steps(marked(solution, variant.part)),
-        answer=answer_text(
-            variant.expected(solution.answer), answer_expressions(variant.problem, variant.part)
-        ),
+        answer=answer_text(expected, answer_expressions(variant.problem, variant.part)),
         hint=hint,
+        rows=len(shape) == 2 and shape[0] > 1,
     )
+
+
+def single(value: Any) -> Any:
+    """A value with one number (`[0.94217]`, `[[2]]`) as that number: what a student reads."""
+    while isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    return value
 
 
 def _formula_only(latex: str) -> str:
@@ -84,7 +95,7 @@ def verdict_text(result: CheckResult, problem_id: str = "") -> Text:
     if 0 < result.score < 1:
         text.append(f"\n  score: {result.score:.0%}")
     kinds = answer_expressions(problem_id, result.part) if problem_id else frozenset()
-    expected = format_value(result.expected, 6, kinds)
+    expected = format_value(single(result.expected), 6, kinds)
     lead = "\nThe answer is " if "\n" not in expected else "\nThe answer is\n"
     text.append(lead)
     text.append(expected, style="bold")

@@ -21,11 +21,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Header, ProgressBar, Static
 
+from revise.screens import quiz_view
 from revise.screens.questions import Prepared, prepare_question, verdict_text
-from revise.screens.rated import RATE_BINDINGS, RatedSession
-from revise.screens.session import Entry, Source, practice, read_queue
+from revise.screens.quiz_view import QuizView
+from revise.screens.rated import RATE_BINDINGS, TYPED_UNDO_BINDINGS, RatedSession, Unrated
+from revise.screens.session import Entry, Source, allowance_note, read_practice, read_queue
 from revise.screens.summary import Answered
 from revise.widgets.answer_box import AnswerBox
 from revise.widgets.flashcard import FlashCard, card_faces
@@ -56,6 +58,7 @@ class QuizScreen(RatedSession):
         Binding("ctrl+g", "hint", "Hint"),
         Binding("space", "flip", "Show answer"),
         *RATE_BINDINGS,
+        *TYPED_UNDO_BINDINGS,
         Binding("x", "explore", "Explore these numbers"),
         Binding("p", "practice", "Practise anyway"),
     ]
@@ -98,6 +101,9 @@ class QuizScreen(RatedSession):
         self.seed: int | None = None
         self.used_hint = False
         self.answered: tuple[str, bool, float] | None = None  # text, correct, seconds
+        self.verdict = Text()  # the verdict and the trace's heading, kept for undo
+        self.heading = ""
+        self.suggested: tuple[int, str] | None = None  # the rating suggested, and why
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -135,12 +141,24 @@ class QuizScreen(RatedSession):
         settings = await self.revise.backend.call(lambda s: s.settings)
         self.device = settings.device
         self.entries = await self.revise.backend.call(lambda s: read_queue(s, source))
+        allowed, introduced = await self.revise.backend.call(lambda s: s.allowance())
         self.query_one("#quiz-body").loading = False
+        if source.items:
+            self.set_note("Each answer is recorded · new numbers for every question")
+        else:
+            self.set_note(allowance_note(allowed, introduced))
         if not self.entries:
-            self._empty(
-                "Nothing is due here today. Press p to practise anyway (it still counts), or "
-                "escape to go back."
+            spent = introduced >= allowed
+            what = "this topic" if source.topic else "today"
+            message = (
+                f"Nothing is due in {what} and today's new items are used up ({introduced} of "
+                f"{allowed}; new items per day: Settings). Press p to practise anyway — past "
+                "the allowance, every answer recorded — or escape to go back."
+                if spent
+                else f"Nothing is due in {what}. Press p to practise anyway (every answer is "
+                "recorded and schedules the item), or escape to go back."
             )
+            self._empty(message)
             return
         self._start()
 
@@ -148,17 +166,28 @@ class QuizScreen(RatedSession):
         self.state = State.EMPTY
         self._show("question", True)
         self.query_one("#session-label", Static).update(self.session.title)
+        self.query_one(ProgressBar).update(total=1, progress=0)  # not an endless "working"
         self.query_one("#question", MathView).update(Text(message))
         self.refresh_bindings()
 
     def action_practice(self) -> None:
-        entries = practice(self.course, self.source)
+        self._set_state(State.LOADING)
+        self._practice()
+
+    @work(exclusive=True, group="queue")
+    async def _practice(self) -> None:
+        source = self.source
+        entries = await self.revise.backend.call(lambda s: read_practice(s, source))
+        allowed, introduced = await self.revise.backend.call(lambda s: s.allowance())
         if not entries:
+            self._set_state(State.EMPTY)
             self.notify("There is nothing here to practise yet.")
             return
         self.entries = entries
         self.session.title += " (practice)"
+        self.practising = True
         self.sub_title = self.session.title
+        self.set_note(allowance_note(allowed, introduced, practising=True))
         self._start()
 
     # --- one item ---------------------------------------------------------------------------
@@ -177,20 +206,14 @@ class QuizScreen(RatedSession):
         entry = self.entries[self.index]
         self.prepared = None
         self.answered = None
+        self.suggested = None
         self.used_hint = False
         self._show_progress()
         for name in ("hint", "verdict", "rating", "trace", "answer", "card"):
             self._show(name, False)
         self.query_one("#hint", Static).update("")
         self.query_one(TraceView).clear()
-        try:
-            topic = self.course.topic(entry.topic).title
-        except KeyError:
-            topic = entry.topic
-        # a card's title is its front, shown on the card itself: name its kind instead
-        what = "flashcard" if entry.kind == "card" else entry.title
-        self.query_one("#question-meta", Static).update(Text.assemble((topic, "bold"), " · ", what))
-        self.query_one("#quiz-body", VerticalScroll).scroll_home(animate=False)
+        self._show_meta(entry)
         self._show("question", entry.kind != "card")
         if entry.kind == "card":
             self._show_card(entry)
@@ -200,6 +223,16 @@ class QuizScreen(RatedSession):
             )
             self._set_state(State.LOADING)
             self._ask_family(entry, self.serial)
+
+    def _show_meta(self, entry: Entry) -> None:
+        try:
+            topic = self.course.topic(entry.topic).title
+        except KeyError:
+            topic = entry.topic
+        # a card's title is its front, shown on the card itself: name its kind instead
+        what = "flashcard" if entry.kind == "card" else entry.title
+        self.query_one("#question-meta", Static).update(Text.assemble((topic, "bold"), " · ", what))
+        self.query_one("#quiz-body", VerticalScroll).scroll_home(animate=False)
 
     def _show_card(self, entry: Entry) -> None:
         try:
@@ -274,9 +307,9 @@ class QuizScreen(RatedSession):
 
             return preview(variant.problem, variant.params, text, variant.part).shown
 
-        answer.reset(read)
+        answer.reset(read, rows=event.prepared.rows)
         self._show("answer", True)
-        answer.input.focus()
+        answer.field.focus()
         self.shown_at = self.revise.ticks()
         self._set_state(State.ASKING)
 
@@ -293,7 +326,7 @@ class QuizScreen(RatedSession):
                 Text.assemble(("No answer given: ", "bold"), "here is the worked solution.")
             )
             self._verify(self.serial, self.prepared.variant)
-            self._suggest(correct=False, seconds=seconds)
+            self._suggest(correct=False, seconds=seconds, reason="no answer given")
             return
         self._set_state(State.GRADING)
         self._grade(self.serial, self.prepared.variant, event.text)
@@ -339,8 +372,8 @@ class QuizScreen(RatedSession):
         result = event.result
         if result.verdict == "unreadable":
             self._set_state(State.ASKING)
-            preview = self.query_one("#answer-preview", Static)
-            preview.update(Text.assemble(("cannot read this: ", "bold yellow"), result.feedback))
+            message = Text.assemble(("✗ ", "bold yellow"), result.feedback)
+            self.query_one(AnswerBox).show_unreadable(event.text, message)
             return
         seconds = self.revise.ticks() - self.shown_at
         self.answered = (event.text, result.correct, seconds)
@@ -352,6 +385,7 @@ class QuizScreen(RatedSession):
 
     def _reveal(self, verdict: Text) -> None:
         assert self.prepared is not None
+        self.verdict = verdict
         self.query_one("#verdict", Static).update(verdict)
         self._show("verdict", True)
         trace = self.query_one(TraceView)
@@ -361,10 +395,11 @@ class QuizScreen(RatedSession):
     @on(Verified)
     def _verified(self, event: Verified) -> None:
         if event.serial == self.serial:
+            self.heading = event.line
             self.query_one(TraceView).set_heading(event.line)
 
     @work(exclusive=True, group="suggest")
-    async def _suggest(self, *, correct: bool, seconds: float) -> None:
+    async def _suggest(self, *, correct: bool, seconds: float, reason: str = "") -> None:
         entry = self.entries[self.index]
         serial = self.serial
         hint = self.used_hint
@@ -375,8 +410,9 @@ class QuizScreen(RatedSession):
         )
         if serial != self.serial:
             return
+        self.suggested = (suggestion.rating, reason or suggestion.reason)
         self._show("rating", True)
-        self.query_one(RatingBar).suggest(suggestion.rating, suggestion.reason)
+        self.query_one(RatingBar).suggest(*self.suggested)
         self._set_state(State.RATING)
 
     # --- actions ----------------------------------------------------------------------------
@@ -392,7 +428,37 @@ class QuizScreen(RatedSession):
             return self.state is State.RATING and entry is not None and entry.kind == "family"
         if action == "practice":
             return self.state is State.EMPTY and self.revise.backend.course is not None
+        if action == "undo":
+            return self.can_undo()
         return True
+
+    # --- what undo and leaving need ---------------------------------------------------------
+    def busy(self) -> bool:
+        return self.state is State.SAVING
+
+    def set_busy(self, busy: bool) -> None:
+        if busy:
+            self._set_state(State.SAVING)
+        elif self.state is State.SAVING:
+            self._set_state(State.RATING)
+
+    def unrated(self) -> Unrated | None:
+        if self.state is not State.RATING or self.index >= len(self.entries):
+            return None
+        if self.entries[self.index].kind == "card":
+            return Unrated("card", None)
+        return Unrated("answer", self.suggested[0] if self.suggested else None)
+
+    def typing(self) -> bool:
+        """Whether an answer is being typed or judged (q is then a letter, not Quit)."""
+        return self.state in (State.ASKING, State.GRADING, State.LOADING)
+
+    def snapshot(self) -> QuizView:
+        return quiz_view.snapshot(self)
+
+    def restore(self, view: QuizView) -> None:
+        """Show an answered question (or a flipped card) again, waiting for its rating."""
+        quiz_view.restore(self, view)
 
     def action_hint(self) -> None:
         if self.prepared is None or not self.prepared.hint:
@@ -418,18 +484,21 @@ class QuizScreen(RatedSession):
         self._set_state(State.SAVING)
         self._record(rating)
 
-    async def _save(self, entry: Entry, rating: int) -> Answered:
+    async def _save(self, entry: Entry, rating: int) -> tuple[Answered, int]:
         if entry.kind != "family" or self.answered is None:
             return await super()._save(entry, rating)
         # a question's review keeps what was answered, timed to the answer, not to the rating
         text, correct, seconds = self.answered
         seed = self.seed
-        await self.revise.backend.call(
+        review_id = await self.revise.backend.call(
             lambda s: s.record(
                 entry.id, rating, seconds=seconds, answer=text, correct=correct, seed=seed
             )
         )
-        return Answered(entry.id, "family", entry.topic, rating, seconds, correct)
+        answered = Answered(
+            entry.id, "family", entry.topic, rating, seconds, correct, title=entry.title
+        )
+        return answered, review_id
 
     def action_explore(self) -> None:
         from revise.screens.explorer import ExplorerScreen
@@ -453,6 +522,10 @@ class QuizScreen(RatedSession):
                 )
         if self.state is State.ASKING and not self.used_hint:
             commands.append(("Hint", "Show the first step of the method", self.action_hint))
+        if self.check_action("undo", ()):
+            commands.append(
+                ("Undo the last rating", "Take back the last review (u, ctrl+z)", self.action_undo)
+            )
         if self.check_action("explore", ()):
             commands.append(
                 ("Explore these numbers", "Open this question in the explorer", self.action_explore)

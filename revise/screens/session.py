@@ -27,8 +27,11 @@ class Source:
     topic: str | None = None
     kind: str | None = None
     exam_drill: bool = False
+    items: tuple[str, ...] = ()  # these items only (the missed ones of a session, again)
 
     def describe(self, course: Course) -> str:
+        if self.items:
+            return "Missed items again"
         what = {"family": "Quiz", "card": "Drill"}.get(self.kind or "", "Quiz")
         if self.exam_drill:
             what = "Exam drill"
@@ -46,20 +49,38 @@ def entries(items: list[Item]) -> list[Entry]:
 
 def read_queue(study: Study, source: Source) -> list[Entry]:
     """Today's queue for a source (runs on the database thread)."""
+    if source.items:
+        known = {i.id: i for i in study.practice(limit=10_000)}
+        return entries([known[i] for i in source.items if i in known])
     return entries(study.queue(topic=source.topic, kind=source.kind, exam_drill=source.exam_drill))
 
 
-def practice(course: Course, source: Source, limit: int = 12) -> list[Entry]:
-    """Extra practice when nothing is due: a topic's questions (its cards if it has none), or
-    one question per topic."""
-    cards = course.cards_for(source.topic) if source.topic else list(course.cards)
-    card_entries = [Entry(c.id, "card", c.topic, c.front) for c in cards[:limit]]
-    if source.kind == "card":
-        return card_entries
-    if source.topic:
-        families = course.families_for(source.topic)
-        if not families and source.kind is None:
-            return card_entries
-    else:
-        families = [fs[0] for t in course.topics if (fs := course.families_for(t.id))]
-    return [Entry(f.id, "family", f.topic, f.title) for f in families[:limit]]
+def read_practice(study: Study, source: Source, limit: int = 12) -> list[Entry]:
+    """Practice beyond today's queue (runs on the database thread): a topic's never-seen items
+    first, past the day's allowance, then its seen ones soonest due; a topic without questions
+    practises its cards."""
+    kind = source.kind
+    course = study.course
+    if (
+        source.topic
+        and kind is None
+        and course is not None
+        and not course.families_for(source.topic)
+    ):
+        kind = "card"
+    return entries(study.practice(topic=source.topic, kind=kind, limit=limit))
+
+
+def allowance_note(
+    allowed: int, introduced: int, *, practising: bool = False, what: str = "answer"
+) -> str:
+    """What a session records and which allowance its new items use, in one line."""
+    left = max(0, allowed - introduced)
+    if practising:
+        return (
+            f"Practice: each {what} is recorded · new items go past today's allowance "
+            f"({introduced} of {allowed} used)"
+        )
+    if left:
+        return f"Each {what} is recorded · new items: {left} of today's {allowed} left"
+    return f"Each {what} is recorded · today's {allowed} new items are used up"

@@ -66,11 +66,19 @@ def states_table(stats: Stats) -> Table:
 
 
 def mastery_table(stats: Stats) -> Table:
-    table = Table(title="Mastery per topic", title_justify="left", box=None)
+    table = Table(
+        title="Recall per topic",
+        title_justify="left",
+        box=None,
+        caption="Recall now: the chance of recalling a topic's items today (never seen: 0); "
+        "exam day: the same, predicted for the exam day if nothing more is revised.",
+        caption_justify="left",
+        caption_style="dim",
+    )
     table.add_column("Topic", overflow="ellipsis", no_wrap=True, max_width=36)
-    table.add_column("Mastery")
+    table.add_column("Recall now")
     table.add_column("Seen", justify="right")
-    table.add_column("Exam", justify="right")
+    table.add_column("Exam day", justify="right")
     for t in stats.topics:
         table.add_row(
             t.title,

@@ -289,3 +289,40 @@ def success_durations(conn: sqlite3.Connection, limit: int = 200) -> dict[str, l
         )
         out[kind] = [int(r[0]) for r in rows]
     return out
+
+
+def revert_review(conn: sqlite3.Connection, review_id: int) -> str | None:
+    """Take a review out of the log and put its item back as it was before it (a new item is
+    forgotten); the item's id, or None if the review is unknown or not the item's latest."""
+    found = review(conn, review_id)
+    if found is None or last_review_id(conn, found.item) != review_id:
+        return None
+    item_id = str(conn.execute("SELECT id FROM items WHERE num = ?", (found.item,)).fetchone()[0])
+    delete_review(conn, review_id)
+    bump_counts(
+        conn,
+        reviewed_at=found.reviewed_at,
+        rating=found.rating,
+        cram=found.cram,
+        prev_state=found.prev_state,
+        prev_last_review=found.prev_last_review,
+        sign=-1,
+    )
+    if found.prev_state is None:
+        delete_item(conn, found.item)
+        return item_id
+    row = item(conn, item_id)
+    assert row is not None and found.prev_due is not None
+    update_item(
+        conn,
+        found.item,
+        state=found.prev_state,
+        step=found.prev_step,
+        stability=found.prev_stability,
+        difficulty=found.prev_difficulty,
+        due=found.prev_due,
+        last_review=found.prev_last_review,
+        lapses=found.prev_lapses or 0,
+        reps=max(0, row.reps - 1),
+    )
+    return item_id

@@ -24,6 +24,9 @@ from textual.widgets import Checkbox, Input, Label, Select, Static
 from revise.widgets.cursor import steady_cursors
 
 MISSING = object()
+#: the narrowest and widest column of parameter names (cells)
+NAME_WIDTH = 18
+MAX_NAME_WIDTH = 28
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,14 @@ class ParamForm(Vertical):
 
     def on_mount(self) -> None:
         steady_cursors(self)
+        # the names' column fits the longest name (`initial_accumulator_value`), up to a
+        # third of a wide screen; a longer name wraps inside its column instead of running on
+        longest = max((len(f.name) for f in self.fields), default=0)
+        width = max(NAME_WIDTH, min(longest + 2, MAX_NAME_WIDTH))
+        for label in self.query(".param-name"):
+            label.styles.width = width
+        for line in self.query(".param-help, .param-error"):
+            line.styles.padding = (0, 0, 0, width)
 
     def _control(self, f: Field) -> Widget:
         tooltip = f.description or None

@@ -11,7 +11,7 @@ from textual.widgets.data_table import CellDoesNotExist
 
 BAR_WIDTH = 12
 #: columns the other cells take, padding included: titles get what is left
-FIXED_COLUMNS = 43
+FIXED_COLUMNS = 47
 MIN_TITLE = 14
 
 
@@ -67,7 +67,7 @@ class TopicTable(DataTable[Text | str]):
         self.add_column("Seen", key="seen")
         self.add_column("Due", key="due")
         self.add_column("New", key="new")
-        self.add_column("Exam", key="exam")
+        self.add_column("Exam day", key="exam")
 
     def show(self, rows: list[TopicRow]) -> None:
         """Replace the rows, keeping the cursor on the same topic where it still exists."""
