@@ -235,6 +235,16 @@ class ReviseApp(App[None]):
 
         self.go(QuizScreen(Source(exam_drill=True)))
 
+    @work(exclusive=True, group="sheet")
+    async def action_mark_sheet(self) -> None:
+        from revise.screens.quiz import QuizScreen
+        from revise.screens.session import Source
+        from revise.screens.sheet_prompt import SheetPrompt
+
+        code = await self.push_screen_wait(SheetPrompt())
+        if code is not None:
+            self.go(QuizScreen(Source(sheet=code)))
+
     def action_explorer(self, problem: str = "") -> None:
         from revise.screens.explorer import ExplorerScreen
 

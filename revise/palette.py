@@ -28,6 +28,11 @@ def app_commands(app: ReviseApp) -> list[Command]:
         ("Explorer", "Any problem with your own numbers, worked out", app.action_explorer),
         ("Exam", "Exam date, forecast per topic, exam drill", app.action_exam),
         ("Exam drill", "Weakest-at-exam items first", app.action_exam_drill),
+        (
+            "Mark a paper sheet",
+            "Type the answers of a printed sheet (its code)",
+            app.action_mark_sheet,
+        ),
         ("Stats", "Reviews per day, retention, forgetting curves, leeches", app.action_stats),
         ("Settings", "Retention, daily limits, exam date, device, theme", app.action_settings),
         ("Help", "Every key of every screen", app.action_help),

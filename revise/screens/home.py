@@ -110,6 +110,7 @@ class HomeScreen(Screen[None]):
         Binding("c", "drill_topic", "Topic cards", show=False),
         Binding("e", "app.explorer", "Explorer"),
         Binding("x", "app.exam", "Exam"),
+        Binding("m", "app.mark_sheet", "Mark sheet"),
         Binding("s", "app.stats", "Stats"),
         Binding("comma", "app.settings", "Settings", key_display=","),
     ]

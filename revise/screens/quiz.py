@@ -252,7 +252,9 @@ class QuizScreen(RatedSession):
 
     @work(exclusive=True, group="seed")
     async def _ask_family(self, entry: Entry, serial: int) -> None:
-        if self.revise.fixed_seeds is not None:
+        if entry.seed is not None:
+            seed = entry.seed
+        elif self.revise.fixed_seeds is not None:
             seed = self.revise.fixed_seeds(entry.id)
         else:
             seed = await self.revise.backend.call(lambda s: s.new_seed(entry.id))

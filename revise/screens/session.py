@@ -18,6 +18,7 @@ class Entry:
     kind: str  # "card" or "family"
     topic: str
     title: str
+    seed: int | None = None  # a fixed variant (a paper sheet's question); None: a fresh one
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,11 @@ class Source:
     kind: str | None = None
     exam_drill: bool = False
     items: tuple[str, ...] = ()  # these items only (the missed ones of a session, again)
+    sheet: str | None = None  # a printed sheet's code: its questions, as on the paper
 
     def describe(self, course: Course) -> str:
+        if self.sheet:
+            return f"Paper sheet {self.sheet}"
         if self.items:
             return "Missed items again"
         what = {"family": "Quiz", "card": "Drill"}.get(self.kind or "", "Quiz")
@@ -49,6 +53,13 @@ def entries(items: list[Item]) -> list[Entry]:
 
 def read_queue(study: Study, source: Source) -> list[Entry]:
     """Today's queue for a source (runs on the database thread)."""
+    if source.sheet and study.course is not None:
+        from revise.sheet_marking import sheet_questions
+
+        return [
+            Entry(q.family.id, "family", q.family.topic, q.family.title, q.variant.seed)
+            for q in sheet_questions(study.course, source.sheet)
+        ]
     if source.items:
         known = {i.id: i for i in study.practice(limit=10_000)}
         return entries([known[i] for i in source.items if i in known])
