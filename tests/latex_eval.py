@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from revise.render.latex_tree import (
+    SPACES,
     Accent,
     Chars,
     Delimited,
@@ -191,6 +192,8 @@ class _Reader:
             if isinstance(item, Chars) and all(c.isdigit() or c == "." for c in item.text):
                 digits += item.text
                 continue
+            if isinstance(item, Space) and digits and item.width == SPACES[","]:
+                continue  # `34\,944`: a thin space groups the digits of one number
             flush()
             if isinstance(item, Space):
                 continue

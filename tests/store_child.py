@@ -30,6 +30,7 @@ class _Card:
     id: str
     topic: str
     front: str
+    replaces: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,7 @@ def test_exam_set_change_clear_and_drill(tmp_path: Path) -> None:
                 lambda: app.screen is exam and "in 30 days" in text_of(app, "#exam-summary"),
                 "the forecast",
             )
-            assert "predicted recall on the day" in text_of(app, "#exam-summary")
+            assert "recall on the day if you stop now" in text_of(app, "#exam-summary")
             await pilot.press("c")
             await until(pilot, lambda: "no date set" in text_of(app, "#exam-summary"), "cleared")
             await pilot.press("enter")

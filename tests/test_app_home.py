@@ -33,7 +33,7 @@ def test_home_lists_topics_and_counts(tmp_path: Path) -> None:
             assert "0 due · 5 new" in text
             assert "0 of 5 items seen" in text
             assert "Exam in 30 days" in text
-            assert "predicted recall on the day" in text
+            assert "recall on the day if you stop now" in text
 
     asyncio.run(scenario())
 

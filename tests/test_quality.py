@@ -312,7 +312,7 @@ def test_review_seeds_avoid_the_questions_just_asked(tmp_path: Any) -> None:
     from revise.fresh_seeds import FreshSeeds
 
     family = course().family("cnn.pool-output.alexnet")
-    fresh = FreshSeeds(course(), random.Random(5), 2**31 - 1)
+    fresh = FreshSeeds(course, random.Random(5), 2**31 - 1)
     space = {json.dumps(family.variant(s).params, sort_keys=True) for s in range(50)}
     seeds: list[int] = []
     for _ in range(len(space)):

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from engine.checking import check
 from engine.errors import ProblemError
+from engine.latex import sub
 from engine.solve import solve
 from tests.torch_support import close
 
@@ -85,10 +86,10 @@ def test_ce_convention_softmax_then_minus_log_at_every_step() -> None:
     titles = [s.title for s in solution.steps]
     for t in (1, 2, 3):
         assert f"Step {t}: softmax of the output" in titles
-        assert any(title.startswith(f"Step {t}: δ_{t}") for title in titles)
+        assert any(title.startswith(f"Step {t}: δ{sub(t)}") for title in titles)
     grad = next(s for s in solution.steps if s.title == "Step 2: gradient at the output")
     assert r"\hat{y}_{2} - y_{2}" in grad.formula
-    dW = next(s for s in solution.steps if s.title == "Gradient dW")
+    dW = next(s for s in solution.steps if s.title == "Gradient of W")
     assert r"\sum_{t=1}^{T}" in dW.formula and dW.substituted.count(r"\begin{bmatrix}") == 3
 
 

@@ -125,4 +125,4 @@ def test_the_answer_of_a_long_table_is_not_written_inline() -> None:
     answer = solve("network.summary", {"preset": "lenet5"}, verify=False).answer
     latex = value_latex(answer)
     assert "a table of 14 rows" in latex and "OUTPUT" not in latex
-    assert r"\text{total_params} = 60000" in latex
+    assert r"\text{total params} = 60000" in latex

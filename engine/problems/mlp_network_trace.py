@@ -148,14 +148,14 @@ def _loss_step(p: NetworkParams, r: NetworkPass, trace: Trace) -> None:
         trace.step(
             "Loss (cross-entropy)",
             rf"L = -\ln a_{{{top},c}}",
-            rf"-\ln {num(out[c])} \quad (c = {c})",
+            rf"-\ln \left({num(out[c])}\right) \quad (c = {c})",
             r.loss,
         )
         return
     y = p.targets()
     if p.loss == "bce":
         terms = [
-            rf"{paren(t)} \ln {num(a)} + (1 - {paren(t)}) \ln (1 - {num(a)})"
+            rf"{paren(t)} \ln \left({num(a)}\right) + (1 - {paren(t)}) \ln (1 - {num(a)})"
             for a, t in zip(out, y)
         ]
         trace.step(
@@ -272,8 +272,8 @@ def _output_error_steps(p: NetworkParams, r: NetworkPass, trace: Trace) -> None:
         )
     if last == "linear":
         trace.step(
-            "Output error (linear output: f′ = 1)",
-            rf"{delta} = {da}",
+            "Output error (linear output: f′ = 1, so δ is ∂L/∂a itself)",
+            rf"\delta_{{{top}}} = {da}",
             column(r.dloss),
             r.deltas[-1],
         )

@@ -100,7 +100,7 @@ def key_text(key: str) -> str:
 
 def key_latex(key: str) -> str:
     """An answer key as upright words: `running_mean` reads `running mean`, never `running\\_mean`."""
-    return r"\text{" + key.replace("_", " ") + "}"
+    return text(key.replace("_", " "))
 
 
 def is_table(value: Any) -> bool:

@@ -78,7 +78,7 @@ def exam_text(forecast: Forecast, set_hint: str = "x: set one") -> Text:
     return Text.assemble(
         ("Exam ", "bold"),
         (left, "bold"),
-        f"\n{when}\npredicted recall on the day: ",
+        f"\n{when}\nrecall on the day if you stop now: ",
         (percent(forecast.overall), "bold"),
     )
 
