@@ -35,7 +35,9 @@ _GROUP = re.compile(r"\{([^{}]*)\}")
 #: a declared name followed by what would make it a Python format field
 _FIELD_LIKE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*[.\[:!]")
 #: LaTeX commands whose argument is words or a name, never a value (`\\text{sentence}`)
-_COMMAND_BEFORE = re.compile(r"\\(text|mathrm|operatorname|mathbf|begin|end)\s*$")
+_COMMAND_BEFORE = re.compile(
+    r"\\(text|mathrm|operatorname|mathbf|begin|end|hat|bar|tilde|vec|dot)\s*$"
+)
 #: significant digits a drawn number keeps (values are drawn on short grids)
 DIGITS = 10
 

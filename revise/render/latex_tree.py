@@ -305,6 +305,9 @@ class _Parser:
 
     def argument(self) -> Node:
         token = self.peek()
+        while token is not None and token.isspace():  # as TeX: `\hat y` is `\hat{y}`
+            self.take()
+            token = self.peek()
         if token == "{":
             return self.group()
         if token is None:
