@@ -19,7 +19,7 @@ from pydantic import Field, model_validator
 
 from engine.compare import distinct
 from engine.errors import ProblemError
-from engine.latex import column, matrix, num, sub
+from engine.latex import column, matrix, num, sub, vector
 from engine.params import is_zero
 from engine.problem import Problem, Wrong, misconception
 from engine.problems.rnn import (
@@ -334,8 +334,9 @@ class RnnBptt(Problem[RnnBpttParams]):
             ["t", "s_{t}", "o_{t}", r"\frac{\partial L}{\partial o_{t}}", r"W^{T} \delta_{t+1}",
              r"\delta_{t}"],
             [
-                [str(t), column(run.states[t]), column(run.outputs[t - 1]),
-                 column(back.dout[t - 1]), column(back.inflow[t - 1]), column(back.delta[t - 1])]
+                # row vectors: a table row stays one line high
+                [str(t), vector(run.states[t]), vector(run.outputs[t - 1]),
+                 vector(back.dout[t - 1]), vector(back.inflow[t - 1]), vector(back.delta[t - 1])]
                 for t in range(1, T + 1)
             ],
             [
