@@ -41,15 +41,7 @@ def replaced_in_one_step(path: Path) -> Iterator[Path]:
         except OSError as exc:
             raise _cannot(path, exc) from None
         return
-    if _is_folder(path):
-        raise UserError(f"cannot write {path}: it is a folder; name a file")
-    try:
-        handle, name = tempfile.mkstemp(
-            prefix=f".{path.name[:_SCRATCH_NAME_CHARS]}.", suffix=".tmp", dir=path.parent or "."
-        )
-    except OSError as exc:
-        raise _cannot(path, exc) from None
-    scratch = Path(name)
+    handle, scratch = _scratch_beside(path)
     try:
         os.fchmod(handle, 0o666 & ~_umask())  # as an ordinary new file, not mkstemp's 0600
         made = os.fstat(handle)
@@ -72,6 +64,14 @@ def check_writable(path: Path) -> None:
     a scratch file is made and removed in its folder, as the real write will."""
     if _is_stream(path):
         return
+    handle, scratch = _scratch_beside(path)
+    os.close(handle)
+    _remove_quietly(scratch)
+
+
+def _scratch_beside(path: Path) -> tuple[int, Path]:
+    """A new scratch file in the target's folder (O_EXCL, unpredictable name): its open handle
+    and path; a one-line error when the target is a folder or its folder takes no file."""
     if _is_folder(path):
         raise UserError(f"cannot write {path}: it is a folder; name a file")
     try:
@@ -80,8 +80,7 @@ def check_writable(path: Path) -> None:
         )
     except OSError as exc:
         raise _cannot(path, exc) from None
-    os.close(handle)
-    _remove_quietly(Path(name))
+    return handle, Path(name)
 
 
 def _is_stream(path: Path) -> bool:

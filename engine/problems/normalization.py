@@ -200,6 +200,37 @@ def _fmt(v: Any) -> str:
     return f"{v:.4g}"
 
 
+def normalise_and_shift(
+    trace: Trace,
+    title: str,
+    stats: tuple[str, str],
+    where: str,
+    col: list[float],
+    mean: float,
+    var: float,
+    eps: float,
+    gamma: float,
+    beta: float,
+) -> tuple[list[float], list[float]]:
+    """The two steps every BatchNorm output takes, x̂ then y = γ·x̂ + β, with the statistics
+    named `stats` (the batch's in training, the running ones at prediction time)."""
+    mu, sigma2 = stats
+    denom = math.sqrt(var + eps)
+    xhat = trace.step(
+        title,
+        rf"\hat{{x}}_{{i}} = \frac{{x_{{i}} - {mu}}}{{\sqrt{{{sigma2} + \epsilon}}}}",
+        rf"\frac{{{vector(col)} - {paren(mean)}}}{{\sqrt{{{num(var)} + {num(eps)}}}}}",
+        [(v - mean) / denom for v in col],
+    )
+    y = trace.step(
+        "Scale and shift" + where,
+        r"y_{i} = \gamma \hat{x}_{i} + \beta",
+        rf"{paren(gamma)} \cdot {vector(xhat)} + {paren(beta)}",
+        [gamma * h + beta for h in xhat],
+    )
+    return xhat, y
+
+
 class BatchNormForward(Problem[BatchNormParams]):
     id = "batchnorm.forward"
     summary = (
@@ -233,19 +264,10 @@ class BatchNormForward(Problem[BatchNormParams]):
                 rf"\frac{{1}}{{{m}}} ({squares})",
                 math.fsum((v - mean) ** 2 for v in col) / m,
             )
-            denom = math.sqrt(var + p.eps)
-            xhat = trace.step(
-                "Normalise" + where,
-                r"\hat{x}_{i} = \frac{x_{i} - \mu_{B}}{\sqrt{\sigma_{B}^{2} + \epsilon}}",
-                rf"\frac{{{vector(col)} - {paren(mean)}}}{{\sqrt{{{num(var)} + {num(p.eps)}}}}}",
-                [(v - mean) / denom for v in col],
-            )
-            y = trace.step(
-                "Scale and shift" + where,
-                r"y_{i} = \gamma \hat{x}_{i} + \beta",
-                rf"{paren(gammas[c])} \cdot {vector(xhat)} + {paren(betas[c])}",
-                [gammas[c] * h + betas[c] for h in xhat],
-            )
+            xhat, y = normalise_and_shift(
+                trace, "Normalise" + where, (r"\mu_{B}", r"\sigma_{B}^{2}"), where,
+                col, mean, var, p.eps, gammas[c], betas[c],
+            )  # fmt: skip
             rm = trace.step(
                 "Running mean" + where,
                 r"\hat{\mu} \leftarrow (1 - \text{momentum}) \, \hat{\mu} + \text{momentum} \cdot \mu_{B}",
@@ -286,19 +308,11 @@ class BatchNormForward(Problem[BatchNormParams]):
         for c, col in enumerate(p.columns):
             where = f" (channel {c})" if p.matrix_input else ""
             mean, var = means[c], variances[c]
-            denom = math.sqrt(var + p.eps)
-            xhat = trace.step(
-                "Normalise with the running statistics" + where,
-                r"\hat{x}_{i} = \frac{x_{i} - \hat{\mu}}{\sqrt{\hat{\sigma}^{2} + \epsilon}}",
-                rf"\frac{{{vector(col)} - {paren(mean)}}}{{\sqrt{{{num(var)} + {num(p.eps)}}}}}",
-                [(v - mean) / denom for v in col],
-            )
-            y = trace.step(
-                "Scale and shift" + where,
-                r"y_{i} = \gamma \hat{x}_{i} + \beta",
-                rf"{paren(gammas[c])} \cdot {vector(xhat)} + {paren(betas[c])}",
-                [gammas[c] * h + betas[c] for h in xhat],
-            )
+            xhat, y = normalise_and_shift(
+                trace, "Normalise with the running statistics" + where,
+                (r"\hat{\mu}", r"\hat{\sigma}^{2}"), where,
+                col, mean, var, p.eps, gammas[c], betas[c],
+            )  # fmt: skip
             xhats.append(xhat)
             ys.append(y)
         return _shape(p, means, variances, xhats, ys, means, variances)

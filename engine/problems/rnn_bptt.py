@@ -335,8 +335,8 @@ class RnnBptt(Problem[RnnBpttParams]):
              r"\delta_{t}"],
             [
                 # row vectors: a table row stays one line high
-                [str(t), vector(run.states[t]), vector(run.outputs[t - 1]),
-                 vector(back.dout[t - 1]), vector(back.inflow[t - 1]), vector(back.delta[t - 1])]
+                [str(t)] + [vector(v.tolist()) for v in (run.states[t], run.outputs[t - 1],
+                 back.dout[t - 1], back.inflow[t - 1], back.delta[t - 1])]
                 for t in range(1, T + 1)
             ],
             [
