@@ -122,19 +122,25 @@ class Problem(Generic[P]):
 
 
 def _problem_error(exc: ValidationError, model: type[ParamModel]) -> ProblemError:
-    err = exc.errors()[0]
+    """Every problem pydantic found, the first one named in the message: a form marks them
+    all at once, the command line prints the first as its one line."""
+    found = [_one_error(err, model) for err in exc.errors()]
+    return ProblemError.of_all(list(dict.fromkeys(found)))
+
+
+def _one_error(err: Any, model: type[ParamModel]) -> tuple[str | None, str]:
     loc = [str(x) for x in err.get("loc", ())]
     name = loc[0] if loc else None
     kind = err.get("type", "")
     if kind == "extra_forbidden":
         known = ", ".join(model.model_fields)
-        return ProblemError(name, f"unknown parameter (this problem takes: {known})")
+        return name, f"unknown parameter (this problem takes: {known})"
     if kind == "missing":
-        return ProblemError(name, "required parameter is missing")
+        return name, "required parameter is missing"
     message = str(err.get("msg", "invalid value"))
     message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
     where = loc[0] + "".join(f"[{x}]" if x.isdigit() else f".{x}" for x in loc[1:]) if loc else None
-    return ProblemError(where, message)
+    return where, message
 
 
 def registered() -> dict[str, type[Problem[Any]]]:

@@ -44,3 +44,16 @@ def test_a_disagreement_with_torch_fails_loudly(monkeypatch: pytest.MonkeyPatch)
 def test_unknown_problem_suggests_a_close_id() -> None:
     with pytest.raises(ProblemError, match="did you mean conv2d.output_size"):
         get_problem("conv2d.output_sise")
+
+
+def test_every_bad_parameter_is_reported_together() -> None:
+    """The first names the one-line message; a form gets the others too, to mark every field."""
+    from engine.errors import ProblemError
+    from engine.solve import solve
+
+    with pytest.raises(ProblemError) as caught:
+        solve("conv2d.output_size", {"size": -3, "kernel": 0, "stride": "x"})
+    error = caught.value
+    assert error.param == "size"
+    assert [p for p, _ in error.more] == ["kernel", "stride"]
+    assert "\n" not in str(error)
