@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
-import content
-from content.models import question_key
-from content.samplers import SamplingError
+if TYPE_CHECKING:  # the course is read later than the Study opens: import it only when used
+    import content
 
 __all__ = ["RECENT", "TRIES", "FreshSeeds"]
 
@@ -40,6 +40,9 @@ class FreshSeeds:
 
     def question(self, family_id: str, seed: int) -> str:
         """The question a seed asks ("" when the family cannot draw it)."""
+        from content.models import question_key
+        from content.samplers import SamplingError
+
         key = (family_id, seed)
         if key not in self._questions:
             course = self._course()
