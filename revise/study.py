@@ -341,7 +341,7 @@ class Study:
         exam_at = self._exam_ahead(settings, now)
         planned = None
         if exam_at is not None and not exam_drill:
-            planned = self._planned_today(now, exam_at, settings, raw, start, end)
+            planned = self._planned_today(now, exam_at, settings, raw)
         new_today = self._new_today(settings, seen, introduced, now)
         window = queue_mod.Window(
             now=now,
@@ -384,8 +384,6 @@ class Study:
         exam_at: datetime,
         settings: Settings,
         raw: dict[str, Any],
-        start: datetime,
-        end: datetime,
     ) -> list[queue_mod.Entry]:
         """The planner's items for the rest of today (learning steps are queued apart)."""
         import numpy as np

@@ -17,7 +17,7 @@ from engine.checking import grade, parts
 from engine.checking.errors import AnswerError
 from engine.errors import ProblemError
 
-__all__ = ["accepted", "expected_answer", "told_apart"]
+__all__ = ["accepted", "expected_answer", "rule_answers", "told_apart"]
 
 
 def expected_answer(problem_id: str, params: Mapping[str, Any], part: str | None) -> Any:
@@ -46,11 +46,7 @@ def told_apart(problem_id: str, params: Mapping[str, Any], part: str | None) -> 
     problem, whole, ctx = grade._expected(problem_id, params)
     path, expected = grade._select(whole, part)
     found = {m.tag: "none" for m in problem.misconceptions}
-    for tag, rule_part, answer, _ in grade._wrong_answers(problem.id, grade._key(params)):
-        wrong_whole = grade._substitute(whole, rule_part, answer)
-        wrong_here = grade._at(wrong_whole, path) if wrong_whole is not None else None
-        if wrong_here is None:
-            continue
+    for tag, wrong_here, _ in rule_answers(problem_id, params, part):
         if grade._same(wrong_here, expected) or _same_numbers(wrong_here, expected):
             found[tag] = "same"
         elif _graded_right(expected, wrong_here, ctx, path):
@@ -58,6 +54,22 @@ def told_apart(problem_id: str, params: Mapping[str, Any], part: str | None) -> 
         else:
             found[tag] = "apart"
     return found
+
+
+def rule_answers(
+    problem_id: str, params: Mapping[str, Any], part: str | None
+) -> list[tuple[str, Any, str]]:
+    """(tag, value at `part`, feedback) of every misconception rule that gives an answer there
+    (the quality rules judge them; question banks list them as wrong answers with feedback)."""
+    problem, whole, _ = grade._expected(problem_id, params)
+    path, _ = grade._select(whole, part)
+    out = []
+    for tag, rule_part, answer, feedback in grade._wrong_answers(problem.id, grade._key(params)):
+        wrong_whole = grade._substitute(whole, rule_part, answer)
+        wrong_here = grade._at(wrong_whole, path) if wrong_whole is not None else None
+        if wrong_here is not None:
+            out.append((tag, wrong_here, feedback))
+    return out
 
 
 def _same_numbers(a: Any, b: Any) -> bool:

@@ -93,7 +93,7 @@ def blanks(
     expected: Any,
 ) -> list[Blank] | None:
     """The blanks of the asked part, with misconception values; None if it is an expression."""
-    from engine.checking.wrong_values import wrong_values
+    from engine.checking.distinct import rule_answers
 
     problem = type(get_problem(problem_id))
     expressions = set(getattr(problem, "expression_parts", ()))
@@ -112,7 +112,7 @@ def blanks(
         else:
             out.append(Blank(name, row, column, str(value)))
     by_spot = {b.spot: b for b in out}
-    for _tag, wrong, feedback in wrong_values(problem_id, params, part):
+    for _tag, wrong, feedback in rule_answers(problem_id, params, part):
         wrong_flat = dict(_flat(wrong))
         for spot, blank in by_spot.items():
             w = wrong_flat.get(spot)

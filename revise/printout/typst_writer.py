@@ -145,10 +145,6 @@ def table_source(table: Table) -> str:
     return f"trace-table({header}, {rows}, {numeric})"
 
 
-def _same(a: str, b: str) -> bool:
-    return "".join(a.split()) == "".join(b.split())
-
-
 def question_source(q: Question) -> str:
     return f"#question({q.number}, {string(q.title)}, {string(q.meta)}, [{prompt_typst(q.prompt)}])"
 

@@ -84,7 +84,6 @@ class DayPlan:
     items: np.ndarray  # indices into the deck
     expected_seconds: np.ndarray
     longest_seconds: np.ndarray
-    gains: np.ndarray
 
     @property
     def planned_seconds(self) -> float:
@@ -158,7 +157,7 @@ def plan_day(
     left_days = exam_day - today
     empty = np.zeros(0)
     if left_days <= 0 or n == 0:
-        return DayPlan(np.zeros(0, dtype=int), empty, empty, empty)
+        return DayPlan(np.zeros(0, dtype=int), empty, empty)
     gain, now = review_outlook(memory, state, today, exam_day)
     expected = np.zeros(n)
     longest = np.zeros(n)
@@ -189,4 +188,4 @@ def plan_day(
             chosen.append(index)
             room -= typical
     picked = np.asarray(chosen, dtype=int)
-    return DayPlan(picked, expected[picked], longest[picked], gain[picked])
+    return DayPlan(picked, expected[picked], longest[picked])

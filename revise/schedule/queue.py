@@ -81,6 +81,8 @@ def build(
         item = by_id.get(row.id)
         if item is None or not keep(item, topic, kind):
             continue  # retired, or filtered out
+        if planned is not None and row.state not in (State.Learning, State.Relearning):
+            continue  # the planner has chosen today's reviews already
         entry = Entry(item, row, exam_recall(row))
         if drill_rows is not None:
             reviews.append(entry)
